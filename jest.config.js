@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    // Type checking happens in `npm run build` / `npm run lint`; tests only transpile.
+    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+  },
+  setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+  testTimeout: 120000,
+};
