@@ -7,7 +7,9 @@ try {
   cli = require("../dist/cli/main.js");
 } catch (e) {
   if (e && e.code === "MODULE_NOT_FOUND") {
-    process.stderr.write("imgsec: not built yet; run `npm run build` (npm ci does it through prepare)\n");
+    process.stderr.write(
+      "imgsec: not built yet; run `npm run build` (npm ci does it through prepare)\n",
+    );
     process.exit(2);
   }
   throw e;

@@ -8,7 +8,9 @@ const formatOption = () =>
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("imgsec")
-    .description("HIPAA-grade medical imaging on AWS: infrastructure, policy checks, de-identification, encryption, audit")
+    .description(
+      "HIPAA-grade medical imaging on AWS: infrastructure, policy checks, de-identification, encryption, audit",
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -16,13 +18,19 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command("synth")
     .description("synthesize the CDKTF app (every environment) to Terraform JSON, offline")
     .option("--out <dir>", "output directory", "cdktf.out")
-    .option("--config <file>", "JSON config file (default: $IMGSEC_CONFIG, then ./imgsec.config.json)")
+    .option(
+      "--config <file>",
+      "JSON config file (default: $IMGSEC_CONFIG, then ./imgsec.config.json)",
+    )
     .addOption(formatOption())
     .action((opts: { out: string; config?: string; format: string }) => {
       const summaries = synth(opts);
-      if (opts.format === "json") process.stdout.write(JSON.stringify({ stacks: summaries }, null, 2) + "\n");
+      if (opts.format === "json")
+        process.stdout.write(JSON.stringify({ stacks: summaries }, null, 2) + "\n");
       else {
-        process.stderr.write(`Terraform JSON written to ${opts.out}/ (one cdk.tf.json per stack)\n\n`);
+        process.stderr.write(
+          `Terraform JSON written to ${opts.out}/ (one cdk.tf.json per stack)\n\n`,
+        );
         process.stdout.write(summaries.map(formatSummary).join("\n\n") + "\n");
       }
       setExit(EXIT_OK);
@@ -30,7 +38,9 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command("demo")
-    .description("the quick start: run the whole job on the embedded default (local keys and files)")
+    .description(
+      "the quick start: run the whole job on the embedded default (local keys and files)",
+    )
     .option("--out <dir>", "synth output directory", "cdktf.out")
     .action((opts: { out: string }) => {
       process.stderr.write("== 1. synth: CDKTF app → Terraform JSON (offline)\n");

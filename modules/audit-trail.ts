@@ -27,7 +27,9 @@ export interface AuditTrailProps {
 const TRAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/;
 
 /** The ARN a trail of this name will have; the key and bucket policies name it before it exists. */
-export function trailArn(p: Pick<AuditTrailProps, "partition" | "region" | "accountId" | "trailName">) {
+export function trailArn(
+  p: Pick<AuditTrailProps, "partition" | "region" | "accountId" | "trailName">,
+) {
   return `arn:${p.partition}:cloudtrail:${p.region}:${p.accountId}:trail/${p.trailName}`;
 }
 

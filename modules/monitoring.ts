@@ -38,13 +38,14 @@ export interface SecurityAlarm {
 
 /** CIS-style metric filters on the CloudTrail log group, each with its own alarm. */
 export function securityAlarms(phiBucketNames: string[]): SecurityAlarm[] {
-  const buckets = phiBucketNames.map((b) => `($.requestParameters.bucketName = "${b}")`).join(" || ");
+  const buckets = phiBucketNames
+    .map((b) => `($.requestParameters.bucketName = "${b}")`)
+    .join(" || ");
   return [
     {
       name: "UnauthorizedApiCalls",
       description: "API calls refused as unauthorized or access denied",
-      pattern:
-        '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+      pattern: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
     },
     {
       name: "PhiBucketAccessDenied",

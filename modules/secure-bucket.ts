@@ -295,9 +295,7 @@ export class SecureBucket extends Construct {
         Condition: {
           StringEquals: { "aws:SourceAccount": props.accountId },
           ArnLike: {
-            "aws:SourceArn": props.logDeliverySourceBucketArns ?? [
-              `arn:${props.partition}:s3:::*`,
-            ],
+            "aws:SourceArn": props.logDeliverySourceBucketArns ?? [`arn:${props.partition}:s3:::*`],
           },
         },
       });
@@ -319,7 +317,10 @@ export class SecureBucket extends Construct {
         region: rep.region,
         resourceRegion: rep.region,
         kmsKeyArn: rep.kmsKeyArn,
-        accessLogs: { targetBucketName: rep.accessLogsTargetBucketName, targetPrefix: `${id}-replica/` },
+        accessLogs: {
+          targetBucketName: rep.accessLogsTargetBucketName,
+          targetPrefix: `${id}-replica/`,
+        },
         replication: undefined,
         additionalPolicyStatements: [],
       });
@@ -440,7 +441,11 @@ export function resolveLifecycle(
   requireInteger("lifecycle infrequentAccessAfterDays", l.infrequentAccessAfterDays, 30);
   requireInteger("lifecycle glacierAfterDays", l.glacierAfterDays, 1);
   requireInteger("lifecycle expireAfterDays", l.expireAfterDays, 1);
-  requireInteger("lifecycle noncurrentVersionExpireAfterDays", l.noncurrentVersionExpireAfterDays, 1);
+  requireInteger(
+    "lifecycle noncurrentVersionExpireAfterDays",
+    l.noncurrentVersionExpireAfterDays,
+    1,
+  );
   requireInteger(
     "lifecycle abortIncompleteMultipartUploadAfterDays",
     l.abortIncompleteMultipartUploadAfterDays,

@@ -4,7 +4,9 @@ import { ImgsecConfigError } from "../modules/errors";
 import { DEFAULT_LIFECYCLE } from "../modules/secure-bucket";
 import { DEFAULT_LOG_RETENTION_DAYS } from "../modules/monitoring";
 
-const REGION = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "an AWS region such as us-east-1");
+const REGION = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "an AWS region such as us-east-1");
 
 /** One deployment environment. Every field has a strict default; see README "Configuration". */
 export const EnvironmentSchema = z.strictObject({
@@ -51,10 +53,16 @@ export const EnvironmentSchema = z.strictObject({
 });
 
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
-export type EnvironmentConfig = z.output<typeof EnvironmentSchema> & { name: string; namePrefix: string };
+export type EnvironmentConfig = z.output<typeof EnvironmentSchema> & {
+  name: string;
+  namePrefix: string;
+};
 
 export const AppConfigSchema = z.strictObject({
-  environments: z.record(z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "lowercase, up to 12 characters"), EnvironmentSchema),
+  environments: z.record(
+    z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "lowercase, up to 12 characters"),
+    EnvironmentSchema,
+  ),
 });
 
 /** The built-in environments: both strict; prod also replicates to a second region. */
@@ -67,7 +75,8 @@ export function resolveEnvironments(
   input: Record<string, EnvironmentInput> = DEFAULT_ENVIRONMENTS,
 ): EnvironmentConfig[] {
   const parsed = AppConfigSchema.safeParse({ environments: input });
-  if (!parsed.success) throw new ImgsecConfigError(`configuration: ${formatZodError(parsed.error)}`);
+  if (!parsed.success)
+    throw new ImgsecConfigError(`configuration: ${formatZodError(parsed.error)}`);
   return Object.entries(parsed.data.environments).map(([name, env]) => ({
     ...env,
     lifecycle: { ...DEFAULT_LIFECYCLE, ...env.lifecycle },
@@ -85,7 +94,9 @@ export function loadConfigFile(path: string): Record<string, EnvironmentInput> {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ImgsecConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new ImgsecConfigError(
+      `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+    );
   }
   let json: unknown;
   try {
@@ -93,9 +104,15 @@ export function loadConfigFile(path: string): Record<string, EnvironmentInput> {
   } catch (e) {
     throw new ImgsecConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
-  const parsed = z.strictObject({ environments: z.record(z.string(), z.unknown()) }).safeParse(json);
-  if (!parsed.success) throw new ImgsecConfigError(`config file ${path}: ${formatZodError(parsed.error)}`);
-  return { ...DEFAULT_ENVIRONMENTS, ...(parsed.data.environments as Record<string, EnvironmentInput>) };
+  const parsed = z
+    .strictObject({ environments: z.record(z.string(), z.unknown()) })
+    .safeParse(json);
+  if (!parsed.success)
+    throw new ImgsecConfigError(`config file ${path}: ${formatZodError(parsed.error)}`);
+  return {
+    ...DEFAULT_ENVIRONMENTS,
+    ...(parsed.data.environments as Record<string, EnvironmentInput>),
+  };
 }
 
 export function formatZodError(error: z.ZodError): string {

@@ -70,7 +70,9 @@ export class ImagingPipelineStack extends TerraformStack {
       services: { s3: true, cloudwatchLogs: true, cloudtrailTrailArn: trailArn(trail), sns: true },
     });
 
-    const replicaSite = config.replication.enabled ? this.replicaSite(config, common, bucketName) : undefined;
+    const replicaSite = config.replication.enabled
+      ? this.replicaSite(config, common, bucketName)
+      : undefined;
 
     const sourceArns = PHI_BUCKET_PURPOSES.map((p) => `arn:${partition}:s3:::${bucketName(p)}`);
     this.accessLogs = new SecureBucket(this, "access-logs", {
@@ -81,7 +83,10 @@ export class ImagingPipelineStack extends TerraformStack {
       logDeliverySourceBucketArns: sourceArns,
     });
 
-    const dataBucket = (purpose: PhiBucketPurpose, extra: Partial<ConstructorParameters<typeof SecureBucket>[2]> = {}) =>
+    const dataBucket = (
+      purpose: PhiBucketPurpose,
+      extra: Partial<ConstructorParameters<typeof SecureBucket>[2]> = {},
+    ) =>
       new SecureBucket(this, purpose, {
         ...common,
         bucketName: bucketName(purpose),

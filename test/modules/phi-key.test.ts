@@ -5,7 +5,9 @@ const TRAIL = "arn:aws:cloudtrail:us-east-1:111122223333:trail/t";
 const allServices = { s3: true, cloudwatchLogs: true, cloudtrailTrailArn: TRAIL, sns: true };
 
 describe("PhiKey", () => {
-  const tf = synthJson((s) => new PhiKey(s, "k", { ...COMMON, alias: "phi", services: allServices }));
+  const tf = synthJson(
+    (s) => new PhiKey(s, "k", { ...COMMON, alias: "phi", services: allServices }),
+  );
   const key = only(tf, "aws_kms_key");
 
   test("rotates automatically, with a 30-day deletion window by default", () => {
@@ -30,8 +32,10 @@ describe("PhiKey", () => {
   test("no statement grants an unconditioned * principal", () => {
     for (const s of statements(key.policy)) {
       const star =
-        s.Principal === "*" || (typeof s.Principal === "object" && JSON.stringify(s.Principal).includes('"*"'));
-      if (star && s.Effect === "Allow") expect(s.Condition && Object.keys(s.Condition).length).toBeTruthy();
+        s.Principal === "*" ||
+        (typeof s.Principal === "object" && JSON.stringify(s.Principal).includes('"*"'));
+      if (star && s.Effect === "Allow")
+        expect(s.Condition && Object.keys(s.Condition).length).toBeTruthy();
     }
   });
 
@@ -66,19 +70,32 @@ describe("PhiKey", () => {
       "kms:CallerAccount": "111122223333",
       "kms:ViaService": "sns.us-east-1.amazonaws.com",
     });
-    expect(statement(key.policy, "AllowCloudWatchAlarmsToPublish").Condition?.StringEquals).toEqual({
-      "aws:SourceAccount": "111122223333",
-    });
+    expect(statement(key.policy, "AllowCloudWatchAlarmsToPublish").Condition?.StringEquals).toEqual(
+      {
+        "aws:SourceAccount": "111122223333",
+      },
+    );
   });
 
   test("grants no service that was not named", () => {
-    const bare = only(synthJson((s) => new PhiKey(s, "k", { ...COMMON, alias: "phi" })), "aws_kms_key");
+    const bare = only(
+      synthJson((s) => new PhiKey(s, "k", { ...COMMON, alias: "phi" })),
+      "aws_kms_key",
+    );
     expect(statements(bare.policy).map((s) => s.Sid)).toEqual(["AccountRootAdministersKey"]);
   });
 
   test("deletion window and rotation period are configurable within AWS limits", () => {
     const k = only(
-      synthJson((s) => new PhiKey(s, "k", { ...COMMON, alias: "phi", deletionWindowInDays: 7, rotationPeriodInDays: 90 })),
+      synthJson(
+        (s) =>
+          new PhiKey(s, "k", {
+            ...COMMON,
+            alias: "phi",
+            deletionWindowInDays: 7,
+            rotationPeriodInDays: 90,
+          }),
+      ),
       "aws_kms_key",
     );
     expect(k.deletion_window_in_days).toBe(7);
@@ -86,13 +103,18 @@ describe("PhiKey", () => {
   });
 
   test.each([
-    [{ deletionWindowInDays: 6 }, /deletionWindowInDays must be a whole number from 7 to 30; got 6/],
+    [
+      { deletionWindowInDays: 6 },
+      /deletionWindowInDays must be a whole number from 7 to 30; got 6/,
+    ],
     [{ deletionWindowInDays: 31 }, /deletionWindowInDays .* got 31/],
     [{ deletionWindowInDays: 10.5 }, /deletionWindowInDays/],
     [{ rotationPeriodInDays: 30 }, /rotationPeriodInDays must be a whole number from 90 to 2560/],
     [{ alias: "aws/mine" }, /alias "aws\/mine"/],
     [{ alias: "has space" }, /alias "has space"/],
   ])("refuses %j", (bad, message) => {
-    expect(() => synthJson((s) => new PhiKey(s, "k", { ...COMMON, alias: "phi", ...bad }))).toThrow(message);
+    expect(() => synthJson((s) => new PhiKey(s, "k", { ...COMMON, alias: "phi", ...bad }))).toThrow(
+      message,
+    );
   });
 });

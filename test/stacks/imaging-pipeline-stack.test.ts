@@ -1,0 +1,324 @@
+import { TerraformStack, Testing } from "cdktf";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
+import { ImagingPipelineStack } from "../../stacks/imaging-pipeline-stack";
+import { EnvironmentInput, loadConfigFile, resolveEnvironments } from "../../stacks/config";
+import { Block, resources, statement } from "../helpers/tf";
+import { formatSummary, summarizeStack } from "../../stacks/summary";
+import { SecureBucket } from "../../modules/secure-bucket";
+
+function synthEnv(
+  name: string,
+  input: EnvironmentInput = {},
+): { json: string; tf: Block; stack: ImagingPipelineStack } {
+  const [env] = resolveEnvironments({ [name]: input });
+  const stack = new ImagingPipelineStack(Testing.app(), `imgsec-${name}`, env);
+  const json = Testing.synth(stack);
+  return { json, tf: JSON.parse(json), stack };
+}
+
+const ref = (tf: Block, type: string, pred: (r: Block) => boolean) => {
+  const hit = Object.entries(tf.resource[type] ?? {}).find(([, r]) => pred(r as Block));
+  if (!hit) throw new Error(`no ${type} matched`);
+  return hit[0];
+};
+const bucketId = (tf: Block, purpose: string) =>
+  ref(
+    tf,
+    "aws_s3_bucket",
+    (b) =>
+      String(b.bucket).startsWith(`imgsec-dev-${purpose}-`) ||
+      String(b.bucket).startsWith(`imgsec-prod-${purpose}-`),
+  );
+const forBucket = (tf: Block, type: string, id: string) =>
+  resources(tf, type).find((r) => r.bucket === `\${aws_s3_bucket.${id}.id}`) as Block;
+
+describe("dev stack (all defaults)", () => {
+  const { json, tf } = synthEnv("dev");
+
+  test("declares the provider in the configured region with PHI tags", () => {
+    expect(tf.provider.aws[0].region).toBe("us-east-1");
+    expect(tf.provider.aws[0].default_tags[0].tags).toMatchObject({
+      Project: "imgsec",
+      Environment: "dev",
+      DataClassification: "PHI",
+    });
+    expect(tf.terraform.backend).toBeUndefined();
+  });
+
+  test("uses the cdktf matchers: a rotating KMS key, a multi-region validated trail", () => {
+    expect(json).toHaveResourceWithProperties(KmsKey, {
+      enable_key_rotation: true,
+      deletion_window_in_days: 30,
+    });
+    expect(json).toHaveResourceWithProperties(Cloudtrail, {
+      is_multi_region_trail: true,
+      enable_log_file_validation: true,
+    });
+    expect(json).toHaveResourceWithProperties(S3Bucket, { object_lock_enabled: true });
+  });
+
+  test("raw, processed and audit buckets are SSE-KMS with the PHI key; the log bucket is SSE-S3", () => {
+    const keyArn = `\${${"aws_kms_key"}.${Object.keys(tf.resource.aws_kms_key)[0]}.arn}`;
+    for (const purpose of ["raw", "processed", "audit"]) {
+      const sse = forBucket(
+        tf,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        bucketId(tf, purpose),
+      );
+      expect(sse.rule[0].apply_server_side_encryption_by_default).toEqual({
+        sse_algorithm: "aws:kms",
+        kms_master_key_id: keyArn,
+      });
+      const logging = forBucket(tf, "aws_s3_bucket_logging", bucketId(tf, purpose));
+      expect(logging.target_bucket).toBe(`\${aws_s3_bucket.${bucketId(tf, "access-logs")}.id}`);
+      expect(logging.target_prefix).toBe(`${purpose}/`);
+    }
+    const logSse = forBucket(
+      tf,
+      "aws_s3_bucket_server_side_encryption_configuration",
+      bucketId(tf, "access-logs"),
+    );
+    expect(logSse.rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
+  });
+
+  test("every bucket is versioned, private, ACL-free, TLS-only and lifecycle-managed", () => {
+    const ids = Object.keys(tf.resource.aws_s3_bucket);
+    expect(ids).toHaveLength(4);
+    for (const id of ids) {
+      expect(forBucket(tf, "aws_s3_bucket_versioning", id).versioning_configuration.status).toBe(
+        "Enabled",
+      );
+      expect(forBucket(tf, "aws_s3_bucket_public_access_block", id).block_public_policy).toBe(true);
+      expect(forBucket(tf, "aws_s3_bucket_ownership_controls", id).rule.object_ownership).toBe(
+        "BucketOwnerEnforced",
+      );
+      expect(
+        statement(forBucket(tf, "aws_s3_bucket_policy", id).policy, "DenyInsecureTransport").Effect,
+      ).toBe("Deny");
+      expect(
+        forBucket(tf, "aws_s3_bucket_lifecycle_configuration", id).rule[0].expiration[0].days,
+      ).toBe(2555);
+    }
+  });
+
+  test("the audit bucket has Object Lock (COMPLIANCE, six years) and admits only this trail's delivery", () => {
+    const audit = bucketId(tf, "audit");
+    expect(tf.resource.aws_s3_bucket[audit].object_lock_enabled).toBe(true);
+    expect(
+      forBucket(tf, "aws_s3_bucket_object_lock_configuration", audit).rule.default_retention,
+    ).toEqual({ mode: "COMPLIANCE", days: 2192 });
+    const write = statement(
+      forBucket(tf, "aws_s3_bucket_policy", audit).policy,
+      "AllowCloudTrailWrite",
+    );
+    expect(write.Condition?.StringEquals?.["aws:SourceArn"]).toMatch(
+      /:cloudtrail:us-east-1:.*:trail\/imgsec-dev-audit-trail$/,
+    );
+  });
+
+  test("the trail records data events on raw, processed and audit, and the key lets only it encrypt", () => {
+    const trail = Object.values(tf.resource.aws_cloudtrail)[0] as Block;
+    const values: string[] = trail.event_selector[0].data_resource[0].values;
+    expect(values.map((v) => v.replace(/^.*:::imgsec-dev-([a-z-]+)-\$.*$/, "$1")).sort()).toEqual([
+      "audit",
+      "processed",
+      "raw",
+    ]);
+    expect(trail.depends_on).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^aws_s3_bucket_policy\.audit_policy/)]),
+    );
+    const key = Object.values(tf.resource.aws_kms_key)[0] as Block;
+    expect(
+      statement(key.policy, "AllowCloudTrailToEncryptLogs").Condition?.StringEquals?.[
+        "aws:SourceArn"
+      ],
+    ).toMatch(/trail\/imgsec-dev-audit-trail$/);
+  });
+
+  test("log groups are encrypted with the PHI key and kept six years; six alarms notify the topic", () => {
+    for (const g of resources(tf, "aws_cloudwatch_log_group")) {
+      expect(g.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
+      expect(g.retention_in_days).toBe(2192);
+    }
+    expect(resources(tf, "aws_cloudwatch_metric_alarm")).toHaveLength(6);
+    expect((Object.values(tf.resource.aws_sns_topic)[0] as Block).kms_master_key_id).toMatch(
+      /^\$\{aws_kms_key\./,
+    );
+  });
+
+  test("no replication in dev", () => {
+    expect(resources(tf, "aws_s3_bucket_replication_configuration")).toHaveLength(0);
+  });
+});
+
+describe("prod stack (replication on)", () => {
+  const { tf, stack } = synthEnv("prod", { replication: { enabled: true, region: "us-west-2" } });
+
+  test("replicates raw, processed and audit to us-west-2 under a regional replica key", () => {
+    expect(resources(tf, "aws_s3_bucket_replication_configuration")).toHaveLength(3);
+    const keys = resources(tf, "aws_kms_key");
+    expect(keys.map((k) => k.region ?? "provider")).toEqual(["provider", "us-west-2"]);
+    const replicas = resources(tf, "aws_s3_bucket").filter((b) => b.region === "us-west-2");
+    expect(
+      replicas
+        .map((b) => String(b.bucket).replace(/^imgsec-prod-([a-z-]+)-\$.*-us-west-2$/, "$1"))
+        .sort(),
+    ).toEqual(["access-logs", "audit", "processed", "raw"]);
+    for (const b of replicas) expect(String(b.bucket)).toMatch(/-us-west-2$/);
+  });
+
+  test("the trail and the access-denied alarm cover the replicas too", () => {
+    const trail = Object.values(tf.resource.aws_cloudtrail)[0] as Block;
+    expect(trail.event_selector[0].data_resource[0].values).toHaveLength(6);
+    expect(stack.phiBuckets()).toHaveLength(6);
+  });
+});
+
+describe("remote state", () => {
+  test("S3 backend with encryption and native lock file", () => {
+    const { tf } = synthEnv("dev", {
+      remoteState: { bucket: "tf-state", key: "imgsec/dev.tfstate", region: "us-east-1" },
+    });
+    expect(tf.terraform.backend.s3).toEqual({
+      bucket: "tf-state",
+      key: "imgsec/dev.tfstate",
+      region: "us-east-1",
+      encrypt: true,
+      use_lockfile: true,
+    });
+  });
+
+  test("S3 backend with a KMS key and a DynamoDB lock table", () => {
+    const { tf } = synthEnv("dev", {
+      remoteState: {
+        bucket: "tf-state",
+        key: "k",
+        region: "eu-west-1",
+        kmsKeyId: "alias/tf",
+        dynamodbTable: "locks",
+      },
+    });
+    expect(tf.terraform.backend.s3).toMatchObject({
+      encrypt: true,
+      kms_key_id: "alias/tf",
+      dynamodb_table: "locks",
+    });
+    expect(tf.terraform.backend.s3.use_lockfile).toBeUndefined();
+  });
+});
+
+describe("configuration", () => {
+  test("built-in environments are dev and prod, strict, prod replicated", () => {
+    const envs = resolveEnvironments();
+    expect(envs.map((e) => e.name)).toEqual(["dev", "prod"]);
+    expect(envs[0]).toMatchObject({
+      namePrefix: "imgsec-dev",
+      logRetentionDays: 2192,
+      replication: { enabled: false },
+    });
+    expect(envs[1].replication).toEqual({ enabled: true, region: "us-west-2" });
+    expect(envs[0].auditObjectLock).toEqual({ mode: "COMPLIANCE", retentionDays: 2192 });
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ["a bad region", { region: "mars-1" }, /configuration: environments\.x\.region: .*AWS region/],
+    [
+      "an unknown key",
+      { retention: 5 },
+      /configuration: environments\.x: Unrecognized key: "retention"/,
+    ],
+    ["an upper-case prefix", { namePrefix: "Imgsec" }, /namePrefix: lowercase letters/],
+    [
+      "a prefix too long for bucket names",
+      { namePrefix: "a234567890123456789012345" },
+      /namePrefix/,
+    ],
+    ["a non-integer retention", { logRetentionDays: 365.5 }, /logRetentionDays/],
+  ])("refuses %s", (_what, input, message) => {
+    expect(() => resolveEnvironments({ x: input as EnvironmentInput })).toThrow(message);
+  });
+
+  test.each<[string, EnvironmentInput, RegExp]>([
+    [
+      "log retention under a year",
+      { logRetentionDays: 90 },
+      /log retention 90 days is refused: at least 365/,
+    ],
+    [
+      "lifecycle out of order",
+      { lifecycle: { glacierAfterDays: 100 } },
+      /glacierAfterDays \(100\) must be at least 30 days after/,
+    ],
+    [
+      "audit retention beyond expiry",
+      { auditObjectLock: { retentionDays: 4000 } },
+      /retentionDays \(4000\) must not exceed lifecycle expireAfterDays \(2555\)/,
+    ],
+    [
+      "a KMS deletion window over 30",
+      { kmsDeletionWindowDays: 45 },
+      /deletionWindowInDays must be a whole number from 7 to 30; got 45/,
+    ],
+    [
+      "replication to the same region",
+      { replication: { enabled: true, region: "us-east-1" } },
+      /replication region must differ/,
+    ],
+  ])("synth refuses %s", (_what, input, message) => {
+    expect(() => synthEnv("dev", input)).toThrow(message);
+  });
+
+  test("a config file overrides named environments and keeps the others", () => {
+    const dir = mkdtempSync(join(tmpdir(), "imgsec-cfg-"));
+    const file = join(dir, "c.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        environments: { dev: { region: "eu-west-1", logRetentionDays: 365 }, staging: {} },
+      }),
+    );
+    const envs = resolveEnvironments(loadConfigFile(file));
+    expect(envs.map((e) => e.name).sort()).toEqual(["dev", "prod", "staging"]);
+    expect(envs.find((e) => e.name === "dev")).toMatchObject({
+      region: "eu-west-1",
+      logRetentionDays: 365,
+    });
+  });
+
+  test("a config file that is not JSON, or not the right shape, is refused in one line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "imgsec-cfg-"));
+    writeFileSync(join(dir, "bad.json"), "{ nope");
+    expect(() => loadConfigFile(join(dir, "bad.json"))).toThrow(
+      /config file .*bad\.json is not valid JSON/,
+    );
+    writeFileSync(join(dir, "shape.json"), JSON.stringify({ envs: {} }));
+    expect(() => loadConfigFile(join(dir, "shape.json"))).toThrow(/config file .*shape\.json: /);
+    expect(() => loadConfigFile(join(dir, "missing.json"))).toThrow(
+      /cannot read config file .*missing\.json: ENOENT/,
+    );
+  });
+});
+
+describe("stack summary", () => {
+  test("reports relaxed controls by bucket and name", () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    new SecureBucket(stack, "raw", {
+      accountId: "111122223333",
+      partition: "aws",
+      region: "us-east-1",
+      bucketName: "phi-raw",
+      kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
+      accessLogs: { targetBucketName: "logs" },
+      attachDenyInsecureTransportPolicy: false,
+    });
+    const tf = JSON.parse(Testing.synth(stack));
+    const summary = summarizeStack("s", "f", tf);
+    expect(summary.relaxed).toEqual(["raw: deny-insecure-transport"]);
+    expect(formatSummary(summary)).toContain("Relaxed     raw: deny-insecure-transport");
+  });
+});
