@@ -29,7 +29,8 @@ const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 /** Replaces one `## title` section of bench/results.md (atomically), keeping the others. */
 function writeSection(title, body) {
   const file = join(__dirname, "results.md");
-  const header = "# imgsec benchmark results\n\nWritten by `npm run bench`; each section is replaced when its benchmark runs.\n";
+  const header =
+    "# imgsec benchmark results\n\nWritten by `npm run bench`; each section is replaced when its benchmark runs.\n";
   const text = existsSync(file) ? readFileSync(file, "utf8") : header;
   const sections = text.split(/\n(?=## )/);
   const section = `## ${title}\n\n${body.trim()}\n`;

@@ -18,5 +18,10 @@ for (const s of Object.values(manifest.stacks)) {
 }
 rmSync(out, { recursive: true, force: true });
 process.stdout.write(
-  JSON.stringify({ ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, stacks: Object.keys(manifest.stacks).length, resources }) + "\n",
+  JSON.stringify({
+    ms,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    stacks: Object.keys(manifest.stacks).length,
+    resources,
+  }) + "\n",
 );

@@ -12,7 +12,11 @@ const RUNS = Number(process.env.BENCH_RUNS || 5);
 function cliRun() {
   const out = mkdtempSync(join(tmpdir(), "imgsec-bench-cli-"));
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/imgsec.js"), "synth", "--out", join(out, "o")], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "bin/imgsec.js"), "synth", "--out", join(out, "o")],
+    { encoding: "utf8" },
+  );
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`imgsec synth failed: ${r.stderr}`);
@@ -24,7 +28,11 @@ function main() {
   const cli = Array.from({ length: RUNS }, cliRun);
   const { stacks, resources } = runs[0];
   const rows = [
-    ["synth, in a fresh process (load + build + write)", median(runs.map((r) => r.ms)), Math.max(...runs.map((r) => r.maxRssBytes))],
+    [
+      "synth, in a fresh process (load + build + write)",
+      median(runs.map((r) => r.ms)),
+      Math.max(...runs.map((r) => r.maxRssBytes)),
+    ],
     ["`imgsec synth` whole CLI run (process start to exit, with summary)", median(cli), null],
   ];
   const table = [
@@ -33,7 +41,9 @@ function main() {
     "",
     "| what | wall time (ms) | peak RSS (MiB) |",
     "|---|---:|---:|",
-    ...rows.map(([what, ms, rss]) => `| ${what} | ${ms.toFixed(0)} | ${rss == null ? "—" : mib(rss)} |`),
+    ...rows.map(
+      ([what, ms, rss]) => `| ${what} | ${ms.toFixed(0)} | ${rss == null ? "—" : mib(rss)} |`,
+    ),
   ].join("\n");
   writeSection("Synthesis (issue 2)", table);
   process.stdout.write(table + "\n");
