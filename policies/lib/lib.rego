@@ -1,0 +1,82 @@
+# METADATA
+# description: Helpers shared by every imgsec rule. Rules see one stack at a time.
+package imgsec.lib
+
+# Every resource of a type in the stack under check.
+resources_of(type) := [r | some r in input.resources; r.type == type]
+
+# A rule's verdict on one resource; the engine adds the rule's metadata from the catalog.
+pass(r, message) := {"resource": r.address, "status": "PASS", "message": message}
+
+fail(r, message) := {"resource": r.address, "status": "FAIL", "message": message}
+
+# Terraform JSON renders a nested block as an object or as a list of objects.
+as_array(x) := x if is_array(x)
+
+as_array(x) := [x] if not is_array(x)
+
+# True when `r.values[attr]` refers to `target`: by reference (cdktf/tf.json `${...}`, plan
+# configuration references) or, in a plan, by the target's literal name or id.
+refers_to(r, attr, target) if target.config_address in object.get(r.refs, attr, [])
+
+refers_to(r, attr, target) if {
+	v := r.values[attr]
+	is_string(v)
+	v != ""
+	v in _literal_names(target)
+}
+
+_literal_names(target) := {n |
+	some key in ["bucket", "id", "arn", "name"]
+	n := object.get(target.values, key, null)
+	is_string(n)
+}
+
+# The resources of `type` whose `attr` refers to `target` (a bucket's encryption, versioning, ...).
+related(type, attr, target) := [r | some r in resources_of(type); refers_to(r, attr, target)]
+
+# A parameter (threshold) from the input's params, which the engine fills from policies/params.json.
+param(name) := input.params[name]
+
+# Statements of a parsed policy document (null when unknown or not JSON: no statements).
+statements(doc) := doc.Statement if doc != null
+
+statements(null) := []
+
+# A principal that is everyone: "*" or {"AWS": "*"} (alone or in a list).
+principal_is_everyone("*")
+
+principal_is_everyone(p) if {
+	is_object(p)
+	some v in as_array(object.get(p, "AWS", []))
+	v == "*"
+}
+
+# The literal S3 bucket name or a `${...}`-built name; used to match ARNs in policies and selectors.
+bucket_name(bucket) := object.get(bucket.values, "bucket", "")
+
+# Buckets that receive S3 server access logs (the only ones allowed SSE-S3 and no own logging).
+log_target_buckets contains bucket.address if {
+	some bucket in resources_of("aws_s3_bucket")
+	some logging in resources_of("aws_s3_bucket_logging")
+	refers_to(logging, "target_bucket", bucket)
+}
+
+log_target_buckets contains bucket.address if {
+	some bucket in resources_of("aws_s3_bucket")
+	some other in resources_of("aws_s3_bucket")
+	some l in as_array(object.get(other.values, "logging", []))
+	l.target_bucket != ""
+	l.target_bucket in _names_of(bucket)
+}
+
+_names_of(bucket) := {
+	bucket_name(bucket),
+	concat("", ["${", bucket.config_address, ".id}"]),
+	concat("", ["${", bucket.config_address, ".bucket}"]),
+}
+
+is_log_target(bucket) if bucket.address in log_target_buckets
+
+# Buckets that hold PHI or audit records: every bucket that is not only a server access log target.
+phi_buckets := [b | some b in resources_of("aws_s3_bucket"); not is_log_target(b)]
