@@ -1,0 +1,49 @@
+/**
+ * Mutation tests for the deployment gate: each entry breaks the project's own synthesized stack
+ * (a deep copy of cdktf.out/stacks/<stack>/cdk.tf.json) the way one rule targets, and the harness
+ * (test/policies/mutations.test.ts) checks that this rule, and only this rule, then fails.
+ */
+export type Tf = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface Mutation {
+  /** The one rule id that must fail after `apply`. */
+  rule: string;
+  /** Which synthesized stack to break. Default imgsec-dev. */
+  stack?: "imgsec-dev" | "imgsec-prod";
+  /** How the stack is broken, for the test name. */
+  what: string;
+  /** Mutates the stack JSON in place. */
+  apply(tf: Tf): void;
+  /** The resource address the failure must name (e.g. /^aws_s3_bucket\.raw_bucket_/). */
+  resource?: RegExp;
+}
+
+/** [logical id, block] of every resource of a type. */
+export function resourcesOf(tf: Tf, type: string): [string, Tf][] {
+  return Object.entries(tf.resource?.[type] ?? {});
+}
+
+/** The one resource of `type` whose logical id starts with `idPrefix` (e.g. "raw_bucket"). */
+export function findResource(tf: Tf, type: string, idPrefix: string): Tf {
+  const hits = resourcesOf(tf, type).filter(([id]) => id.startsWith(idPrefix));
+  if (hits.length !== 1) throw new Error(`expected one ${type} starting ${idPrefix}, found ${hits.length}`);
+  return hits[0][1];
+}
+
+export function removeResource(tf: Tf, type: string, idPrefix: string): void {
+  const [id] = resourcesOf(tf, type).find(([i]) => i.startsWith(idPrefix)) ?? [];
+  if (!id) throw new Error(`no ${type} starting ${idPrefix}`);
+  delete tf.resource[type][id];
+}
+
+export function addResource(tf: Tf, type: string, name: string, block: Tf): void {
+  tf.resource[type] ??= {};
+  tf.resource[type][name] = block;
+}
+
+/** Rewrites a JSON policy attribute (a string) through `edit`. */
+export function editPolicy(block: Tf, attr: string, edit: (doc: Tf) => void): void {
+  const doc = JSON.parse(block[attr]);
+  edit(doc);
+  block[attr] = JSON.stringify(doc);
+}
