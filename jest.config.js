@@ -8,5 +8,6 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+  globalSetup: "<rootDir>/test/global-setup.js",
   testTimeout: 120000,
 };

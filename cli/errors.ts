@@ -1,4 +1,5 @@
 import { ImgsecConfigError } from "../modules/errors";
+import { UnusableInputError } from "../policies/engine/normalize";
 
 /** Exit codes shared by every subcommand. */
 export const EXIT_OK = 0;
@@ -14,7 +15,9 @@ export class UsageError extends Error {
 }
 
 export function isExpected(e: unknown): e is Error {
-  return e instanceof UsageError || e instanceof ImgsecConfigError;
+  return (
+    e instanceof UsageError || e instanceof ImgsecConfigError || e instanceof UnusableInputError
+  );
 }
 
 /** One line, whatever the error; internal errors keep their stack only under IMGSEC_DEBUG. */

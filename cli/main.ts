@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from "commander";
 import { synth } from "./synth";
+import { FORMATTERS, runCheck } from "./check";
+import { writeFileAtomically } from "./fs-atomic";
 import { formatSummary } from "../stacks/summary";
-import { EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
+import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
 
 const formatOption = () =>
   new Option("--format <format>", "output format").choices(["text", "json"]).default("text");
@@ -37,6 +39,47 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command("check")
+    .description("check synthesized stacks, Terraform plans or *.tf.json against the HIPAA rules")
+    .argument(
+      "<path>",
+      "cdktf.out, a stack's cdk.tf.json, a plan (terraform show -json) or a *.tf.json file/folder",
+    )
+    .addOption(
+      new Option("--format <format>", "output format")
+        .choices(["text", "json", "sarif", "junit"])
+        .default("text"),
+    )
+    .option("--out <file>", "write the report to a file instead of stdout")
+    .option("--waivers <file>", "JSON or YAML list of {rule, resource, justification, expires}")
+    .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
+    .option("--show-passed", "list PASS results in text output too")
+    .action(
+      (
+        path: string,
+        opts: {
+          format: string;
+          out?: string;
+          waivers?: string;
+          params?: string;
+          showPassed?: boolean;
+        },
+      ) => {
+        const { report, failed } = runCheck(path, { waivers: opts.waivers, params: opts.params });
+        const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
+        if (opts.out) {
+          writeFileAtomically(opts.out, text);
+          process.stderr.write(toSummaryLine(report.results) + ` (report: ${opts.out})\n`);
+        } else process.stdout.write(text);
+        for (const w of report.unusedWaivers) {
+          if (opts.format !== "text")
+            process.stderr.write(`imgsec: unused waiver ${w.rule} ${w.resource}\n`);
+        }
+        setExit(failed ? EXIT_FINDINGS : EXIT_OK);
+      },
+    );
+
+  program
     .command("demo")
     .description(
       "the quick start: run the whole job on the embedded default (local keys and files)",
@@ -47,9 +90,17 @@ function buildProgram(setExit: (code: number) => void): Command {
       const summaries = synth({ out: opts.out });
       process.stderr.write(`Terraform JSON written to ${opts.out}/\n\n`);
       process.stdout.write(summaries.map(formatSummary).join("\n\n") + "\n");
-      setExit(EXIT_OK);
+      process.stderr.write(`\n== 2. check: the HIPAA deployment gate on ${opts.out}\n`);
+      const { report, failed } = runCheck(opts.out);
+      process.stdout.write("\n" + FORMATTERS.text(report));
+      setExit(failed ? EXIT_FINDINGS : EXIT_OK);
     });
   return program;
+}
+
+function toSummaryLine(results: { status: string }[]): string {
+  const n = (s: string) => results.filter((r) => r.status === s).length;
+  return `${n("FAIL") ? "FAILED" : "PASSED"}: ${n("PASS")} passed, ${n("FAIL")} failed, ${n("WARN")} warnings, ${n("WAIVED")} waived`;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */

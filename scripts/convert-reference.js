@@ -17,7 +17,11 @@ const CONVERSIONS = [
     target: "compliance/hipaa-security-rule.json",
     transform: (src) => ({
       source: src.source,
-      security_rule: src.security_rule.map((r) => ({ citation: r.citation, title: r.title, kind: r.kind })),
+      security_rule: src.security_rule.map((r) => ({
+        citation: r.citation,
+        title: r.title,
+        kind: r.kind,
+      })),
       safe_harbor_164_514_b_2_i: src.safe_harbor_164_514_b_2_i,
       re_identification_164_514_c: src.re_identification_164_514_c,
     }),

@@ -29,6 +29,9 @@ export interface NormalizedResource {
   mode: "managed" | "data";
   values: Obj;
   refs: Record<string, string[]>;
+  /** Inbound references, by source type and attribute: {"aws_s3_bucket_versioning": {"bucket": [addresses]}}.
+   * Built once here so rules relate resources in linear time instead of scanning all pairs. */
+  referenced_by: Record<string, Record<string, string[]>>;
   policies: Record<string, Obj | null>;
 }
 
@@ -55,12 +58,16 @@ function readJson(file: string): Json {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new UnusableInputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new UnusableInputError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+    );
   }
   try {
     return JSON.parse(text) as Json;
   } catch (e) {
-    throw new UnusableInputError(`${file} is not valid JSON: ${(e as Error).message.split("\n")[0]}`);
+    throw new UnusableInputError(
+      `${file} is not valid JSON: ${(e as Error).message.split("\n")[0]}`,
+    );
   }
 }
 
@@ -78,14 +85,18 @@ function loadDirectory(dir: string): NormalizedStack[] {
     const stacks = isObj(m) && isObj(m.stacks) ? m.stacks : undefined;
     if (!stacks) throw new UnusableInputError(`${manifest} is not a cdktf manifest (no "stacks")`);
     return Object.entries(stacks).map(([name, s]) => {
-      const rel = isObj(s) && typeof s.synthesizedStackPath === "string" ? s.synthesizedStackPath : undefined;
-      if (!rel) throw new UnusableInputError(`${manifest}: stack ${name} has no synthesizedStackPath`);
+      const rel =
+        isObj(s) && typeof s.synthesizedStackPath === "string" ? s.synthesizedStackPath : undefined;
+      if (!rel)
+        throw new UnusableInputError(`${manifest}: stack ${name} has no synthesizedStackPath`);
       const file = join(dir, rel);
       return normalizeDocument(readJson(file), file, name);
     });
   }
   // A Terraform module directory: every *.tf.json in it is one configuration, as Terraform merges them.
-  const files = readdirSync(dir).filter((f) => f.endsWith(".tf.json")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".tf.json"))
+    .sort();
   if (files.length === 0) {
     throw new UnusableInputError(`${dir} has neither a cdktf manifest.json nor *.tf.json files`);
   }
@@ -98,7 +109,8 @@ function loadDirectory(dir: string): NormalizedStack[] {
       if (!isObj(byType)) continue;
       const target = (merged[kind] ??= {}) as Obj;
       for (const [type, byName] of Object.entries(byType)) {
-        if (isObj(byName)) target[type] = { ...(isObj(target[type]) ? target[type] : {}), ...byName };
+        if (isObj(byName))
+          target[type] = { ...(isObj(target[type]) ? target[type] : {}), ...byName };
       }
     }
   }
@@ -111,11 +123,17 @@ function stackNameFor(file: string): string {
 }
 
 export function detectFormat(doc: Json): "cdktf" | "plan" | "tfjson" {
-  if (!isObj(doc)) throw new UnusableInputError("unrecognized format: the JSON document is not an object");
-  if (isObj(doc.planned_values) || (typeof doc.format_version === "string" && "terraform_version" in doc)) return "plan";
+  if (!isObj(doc))
+    throw new UnusableInputError("unrecognized format: the JSON document is not an object");
+  if (
+    isObj(doc.planned_values) ||
+    (typeof doc.format_version === "string" && "terraform_version" in doc)
+  )
+    return "plan";
   const meta = isObj(doc["//"]) ? doc["//"] : undefined;
   if (meta && isObj(meta.metadata) && "stackName" in meta.metadata) return "cdktf";
-  if (isObj(doc.resource) || isObj(doc.data) || isObj(doc.terraform) || isObj(doc.provider)) return "tfjson";
+  if (["resource", "data", "terraform", "provider", "module"].some((k) => k in doc))
+    return "tfjson";
   throw new UnusableInputError(
     "unrecognized format: expected cdktf cdk.tf.json, Terraform plan JSON (terraform show -json) or *.tf.json",
   );
@@ -124,6 +142,7 @@ export function detectFormat(doc: Json): "cdktf" | "plan" | "tfjson" {
 export function normalizeDocument(doc: Json, file: string, stack: string): NormalizedStack {
   const source = detectFormat(doc);
   const resources = source === "plan" ? fromPlan(doc as Obj) : fromTfJson(doc as Obj);
+  indexInboundReferences(resources);
   if (source === "cdktf") {
     const meta = ((doc as Obj)["//"] as Obj).metadata as Obj;
     if (typeof meta.stackName === "string") stack = meta.stackName;
@@ -140,13 +159,27 @@ function fromTfJson(doc: Obj): Record<string, NormalizedResource> {
   const out: Record<string, NormalizedResource> = {};
   const add = (mode: "managed" | "data", byType: Json | undefined) => {
     if (byType === undefined) return;
-    if (!isObj(byType)) throw new UnusableInputError(`"${mode === "data" ? "data" : "resource"}" must be an object of resource types`);
+    if (!isObj(byType))
+      throw new UnusableInputError(
+        `"${mode === "data" ? "data" : "resource"}" must be an object of resource types`,
+      );
     for (const [type, byName] of Object.entries(byType)) {
-      if (!isObj(byName)) throw new UnusableInputError(`resource type ${type} must be an object of named resources`);
+      if (!isObj(byName))
+        throw new UnusableInputError(`resource type ${type} must be an object of named resources`);
       for (const [name, block] of Object.entries(byName)) {
         const values = isObj(block) ? stripMeta(block) : {};
         const address = `${mode === "data" ? "data." : ""}${type}.${name}`;
-        out[address] = { address, config_address: address, type, name, mode, values, refs: {}, policies: policiesOf(values) };
+        out[address] = {
+          address,
+          config_address: address,
+          type,
+          name,
+          mode,
+          values,
+          refs: {},
+          referenced_by: {},
+          policies: policiesOf(values),
+        };
       }
     }
   };
@@ -203,10 +236,12 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
         mode: r.mode === "data" ? "data" : "managed",
         values,
         refs: {},
+        referenced_by: {},
         policies: policiesOf(values),
       };
     }
-    for (const child of Array.isArray(mod.child_modules) ? mod.child_modules : []) walkPlanned(child);
+    for (const child of Array.isArray(mod.child_modules) ? mod.child_modules : [])
+      walkPlanned(child);
   };
   walkPlanned(planned);
 
@@ -240,8 +275,10 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
 function* references(expr: Json): Generator<string> {
   if (Array.isArray(expr)) for (const e of expr) yield* references(e);
   else if (isObj(expr)) {
-    if (Array.isArray(expr.references)) for (const r of expr.references) if (typeof r === "string") yield r;
-    for (const [k, v] of Object.entries(expr)) if (k !== "references" && k !== "constant_value") yield* references(v);
+    if (Array.isArray(expr.references))
+      for (const r of expr.references) if (typeof r === "string") yield r;
+    for (const [k, v] of Object.entries(expr))
+      if (k !== "references" && k !== "constant_value") yield* references(v);
   }
 }
 
@@ -253,6 +290,48 @@ function resolveReference(prefix: string, ref: string, known: Set<string>): stri
     if (known.has(candidate)) return candidate;
   }
   return undefined;
+}
+
+// ---- inbound reference index ------------------------------------------------------------------
+
+/** Attributes whose literal value names a resource (a plan often names a bucket instead of
+ * referring to it). */
+const NAME_KEYS = ["bucket", "id", "arn", "name", "function_name"];
+
+/**
+ * Fills `referenced_by` on every resource: each attribute of a source that refers to a target by
+ * reference (`refs`, by config address) or by the target's literal name, id or ARN.
+ */
+export function indexInboundReferences(resources: Record<string, NormalizedResource>): void {
+  const byConfig = new Map<string, NormalizedResource[]>();
+  const byName = new Map<string, NormalizedResource[]>();
+  const push = <K>(m: Map<K, NormalizedResource[]>, k: K, r: NormalizedResource) => {
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  };
+  for (const r of Object.values(resources)) {
+    push(byConfig, r.config_address, r);
+    for (const k of NAME_KEYS) {
+      const v = r.values[k];
+      if (typeof v === "string" && v !== "") push(byName, v, r);
+    }
+  }
+  const link = (source: NormalizedResource, attr: string, target: NormalizedResource) => {
+    if (target === source) return;
+    const byAttr = (target.referenced_by[source.type] ??= {});
+    const list = (byAttr[attr] ??= []);
+    if (!list.includes(source.address)) list.push(source.address);
+  };
+  for (const r of Object.values(resources)) {
+    for (const [attr, targets] of Object.entries(r.refs)) {
+      for (const t of targets) for (const target of byConfig.get(t) ?? []) link(r, attr, target);
+    }
+    for (const [attr, v] of Object.entries(r.values)) {
+      if (NAME_KEYS.includes(attr) && r.type === "aws_s3_bucket") continue;
+      for (const s of strings(v)) for (const target of byName.get(s) ?? []) link(r, attr, target);
+    }
+  }
 }
 
 // ---- policy documents -------------------------------------------------------------------------
@@ -283,10 +362,12 @@ export function parsePolicy(v: Json): Obj | null {
   }
   if (!isObj(doc)) return null;
   const st = doc.Statement;
-  const statements = (Array.isArray(st) ? st : st === undefined ? [] : [st]).filter(isObj).map((s) => {
-    const n: Obj = { ...s };
-    for (const k of ARRAY_KEYS) if (k in n) n[k] = Array.isArray(n[k]) ? n[k] : [n[k]];
-    return n;
-  });
+  const statements = (Array.isArray(st) ? st : st === undefined ? [] : [st])
+    .filter(isObj)
+    .map((s) => {
+      const n: Obj = { ...s };
+      for (const k of ARRAY_KEYS) if (k in n) n[k] = Array.isArray(n[k]) ? n[k] : [n[k]];
+      return n;
+    });
   return { ...doc, Statement: statements };
 }

@@ -30,8 +30,47 @@ stack(resources) := {
 		"kms_recommended_deletion_window_days": 30,
 		"lambda_require_vpc": false,
 	},
-	"resources": {r.address: r | some r in resources},
+	"resources": {r.address: object.union(r, {"referenced_by": _inbound(r, resources)}) | some r in resources},
+	"by_type": {s.type: [r.address | some r in resources; r.type == s.type] | some s in resources},
 }
+
+# The inbound-reference index the normalizer builds (policies/engine/normalize.ts), so that rule
+# tests relate resources exactly as the engine does: by reference or by literal name, id or ARN.
+_name_keys := {"bucket", "id", "arn", "name", "function_name"}
+
+_names(target) := {n |
+	some k in _name_keys
+	n := object.get(target.values, k, "")
+	is_string(n)
+	n != ""
+}
+
+_points_at(s, attr, target) if target.config_address in object.get(s.refs, attr, [])
+
+_points_at(s, attr, target) if {
+	not _own_name(s, attr)
+	walk(object.get(s.values, attr, null), [_, x])
+	is_string(x)
+	x in _names(target)
+}
+
+_own_name(s, attr) if {
+	s.type == "aws_s3_bucket"
+	attr in _name_keys
+}
+
+_links(target, resources) := {[s.type, attr, s.address] |
+	some s in resources
+	s.address != target.address
+	some attr in (object.keys(s.values) | object.keys(s.refs))
+	_points_at(s, attr, target)
+}
+
+_inbound(target, resources) := _group(_links(target, resources))
+
+_group(links) := {n[0]: _by_attr(links, n[0]) | some n in links}
+
+_by_attr(links, t) := {m[1]: [l[2] | some l in links; l[0] == t; l[1] == m[1]] | some m in links; m[0] == t}
 
 # Results of a rule for one resource address, as a set of statuses.
 statuses(results, address) := {r.status | some r in results; r.resource == address}

@@ -3,7 +3,7 @@
 package imgsec.lib
 
 # Every resource of a type in the stack under check.
-resources_of(type) := [r | some r in input.resources; r.type == type]
+resources_of(type) := [input.resources[a] | some a in object.get(input.by_type, type, [])]
 
 # A rule's verdict on one resource; the engine adds the rule's metadata from the catalog.
 pass(r, message) := {"resource": r.address, "status": "PASS", "message": message}
@@ -16,24 +16,15 @@ as_array(x) := x if is_array(x)
 as_array(x) := [x] if not is_array(x)
 
 # True when `r.values[attr]` refers to `target`: by reference (cdktf/tf.json `${...}`, plan
-# configuration references) or, in a plan, by the target's literal name or id.
-refers_to(r, attr, target) if target.config_address in object.get(r.refs, attr, [])
-
-refers_to(r, attr, target) if {
-	v := r.values[attr]
-	is_string(v)
-	v != ""
-	v in _literal_names(target)
-}
-
-_literal_names(target) := {n |
-	some key in ["bucket", "id", "arn", "name"]
-	n := object.get(target.values, key, null)
-	is_string(n)
-}
+# configuration references) or by the target's literal name, id or ARN. The normalizer indexes
+# these inbound references on the target, so lookups are linear.
+refers_to(r, attr, target) if r.address in object.get(object.get(target.referenced_by, r.type, {}), attr, [])
 
 # The resources of `type` whose `attr` refers to `target` (a bucket's encryption, versioning, ...).
-related(type, attr, target) := [r | some r in resources_of(type); refers_to(r, attr, target)]
+# regal ignore:prefer-some-in-iteration
+related(type, attr, target) := [input.resources[a] |
+	some a in object.get(object.get(target.referenced_by, type, {}), attr, [])
+]
 
 # A parameter (threshold) from the input's params, which the engine fills from policies/params.json.
 param(name) := input.params[name]
@@ -48,7 +39,8 @@ principal_is_everyone("*")
 
 principal_is_everyone(p) if {
 	is_object(p)
-	some v in as_array(object.get(p, "AWS", []))
+	some key in ["AWS", "CanonicalUser", "Federated"]
+	some v in as_array(object.get(p, key, []))
 	v == "*"
 }
 
@@ -58,22 +50,14 @@ bucket_name(bucket) := object.get(bucket.values, "bucket", "")
 # Buckets that receive S3 server access logs (the only ones allowed SSE-S3 and no own logging).
 log_target_buckets contains bucket.address if {
 	some bucket in resources_of("aws_s3_bucket")
-	some logging in resources_of("aws_s3_bucket_logging")
-	refers_to(logging, "target_bucket", bucket)
+	count(related("aws_s3_bucket_logging", "target_bucket", bucket)) > 0
 }
 
 log_target_buckets contains bucket.address if {
 	some bucket in resources_of("aws_s3_bucket")
-	some other in resources_of("aws_s3_bucket")
-	some l in as_array(object.get(other.values, "logging", []))
+	some other in related("aws_s3_bucket", "logging", bucket)
+	some l in as_array(other.values.logging)
 	l.target_bucket != ""
-	l.target_bucket in _names_of(bucket)
-}
-
-_names_of(bucket) := {
-	bucket_name(bucket),
-	concat("", ["${", bucket.config_address, ".id}"]),
-	concat("", ["${", bucket.config_address, ".bucket}"]),
 }
 
 is_log_target(bucket) if bucket.address in log_target_buckets

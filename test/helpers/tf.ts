@@ -39,3 +39,11 @@ export function statement(policyJson: string, sid: string): Statement {
 }
 
 export const COMMON = { accountId: "111122223333", partition: "aws", region: "us-east-1" };
+
+/** A data bucket's minimal props, for tests that need one real SecureBucket. */
+export const SAMPLE_BUCKET = {
+  ...COMMON,
+  bucketName: "phi-raw",
+  kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
+  accessLogs: { targetBucketName: "logs" },
+};

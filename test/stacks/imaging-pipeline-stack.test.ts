@@ -7,7 +7,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
 import { ImagingPipelineStack } from "../../stacks/imaging-pipeline-stack";
 import { EnvironmentInput, loadConfigFile, resolveEnvironments } from "../../stacks/config";
-import { Block, resources, statement } from "../helpers/tf";
+import { Block, SAMPLE_BUCKET, resources, statement } from "../helpers/tf";
 import { formatSummary, summarizeStack } from "../../stacks/summary";
 import { SecureBucket } from "../../modules/secure-bucket";
 
@@ -307,15 +307,7 @@ describe("configuration", () => {
 describe("stack summary", () => {
   test("reports relaxed controls by bucket and name", () => {
     const stack = new TerraformStack(Testing.app(), "s");
-    new SecureBucket(stack, "raw", {
-      accountId: "111122223333",
-      partition: "aws",
-      region: "us-east-1",
-      bucketName: "phi-raw",
-      kmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/abc",
-      accessLogs: { targetBucketName: "logs" },
-      attachDenyInsecureTransportPolicy: false,
-    });
+    new SecureBucket(stack, "raw", { ...SAMPLE_BUCKET, attachDenyInsecureTransportPolicy: false });
     const tf = JSON.parse(Testing.synth(stack));
     const summary = summarizeStack("s", "f", tf);
     expect(summary.relaxed).toEqual(["raw: deny-insecure-transport"]);

@@ -16,6 +16,8 @@ export interface Mutation {
   apply(tf: Tf): void;
   /** The resource address the failure must name (e.g. /^aws_s3_bucket\.raw_bucket_/). */
   resource?: RegExp;
+  /** Thresholds to evaluate with, over policies/params.json (e.g. lambda_require_vpc: true). */
+  params?: Record<string, unknown>;
 }
 
 /** [logical id, block] of every resource of a type. */
@@ -26,7 +28,8 @@ export function resourcesOf(tf: Tf, type: string): [string, Tf][] {
 /** The one resource of `type` whose logical id starts with `idPrefix` (e.g. "raw_bucket"). */
 export function findResource(tf: Tf, type: string, idPrefix: string): Tf {
   const hits = resourcesOf(tf, type).filter(([id]) => id.startsWith(idPrefix));
-  if (hits.length !== 1) throw new Error(`expected one ${type} starting ${idPrefix}, found ${hits.length}`);
+  if (hits.length !== 1)
+    throw new Error(`expected one ${type} starting ${idPrefix}, found ${hits.length}`);
   return hits[0][1];
 }
 

@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DeploymentGate, Params, defaultParams } from "../policies/engine/engine";
+import { Report, toJson, toJunit, toSarif, toText } from "../policies/engine/formats";
+import { loadStacks, UnusableInputError } from "../policies/engine/normalize";
+import { projectRoot } from "../policies/engine/paths";
+import { CheckResult, summarize } from "../policies/engine/result";
+import { applyWaivers, loadWaivers } from "../policies/engine/waivers";
+
+export interface CheckOptions {
+  waivers?: string;
+  params?: string;
+  today?: Date;
+}
+
+export interface CheckRun {
+  report: Report;
+  failed: boolean;
+}
+
+function loadParams(file?: string): Params {
+  const params = defaultParams();
+  if (!file) return params;
+  let extra: unknown;
+  try {
+    extra = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UnusableInputError(`params file ${file}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
+    throw new UnusableInputError(`params file ${file} must be a JSON object`);
+  }
+  for (const [k, v] of Object.entries(extra)) {
+    if (!(k in params)) throw new UnusableInputError(`params file ${file}: unknown parameter ${k}`);
+    if (typeof v !== typeof params[k])
+      throw new UnusableInputError(`params file ${file}: ${k} must be a ${typeof params[k]}`);
+  }
+  return { ...params, ...extra };
+}
+
+/** Loads, normalizes and checks every stack under `path`; applies waivers. */
+export function runCheck(
+  path: string,
+  opts: CheckOptions = {},
+  gate = DeploymentGate.load(),
+): CheckRun {
+  const stacks = loadStacks(path);
+  const params = loadParams(opts.params);
+  const waivers = opts.waivers ? loadWaivers(opts.waivers) : [];
+  let results: CheckResult[] = stacks.flatMap((s) => gate.evaluate(s, params));
+  const outcome = applyWaivers(results, waivers, opts.today);
+  results = outcome.results;
+  const version = JSON.parse(readFileSync(join(projectRoot(), "package.json"), "utf8"))
+    .version as string;
+  const report: Report = {
+    results,
+    files: Object.fromEntries(stacks.map((s) => [s.stack, { file: s.file, source: s.source }])),
+    catalog: gate.catalog,
+    unusedWaivers: outcome.unused,
+    version,
+  };
+  return { report, failed: summarize(results).failed > 0 };
+}
+
+export const FORMATTERS: Record<string, (r: Report, opts?: { showPassed?: boolean }) => string> = {
+  text: toText,
+  json: toJson,
+  sarif: toSarif,
+  junit: toJunit,
+};

@@ -1,0 +1,58 @@
+# METADATA
+# description: >-
+#   Attribute helpers for the CloudTrail, CloudWatch, SNS, Lambda, Step Functions and IAM rules:
+#   whether an attribute is set, allowing for plans, where a value that refers to a resource created
+#   in the same apply is unknown (absent from `values`) but still listed in `refs`.
+package imgsec.lib.attrs
+
+# A written value: a non-empty string, a number, a boolean, or a non-empty array or object.
+present(v) if {
+	is_string(v)
+	trim_space(v) != ""
+}
+
+present(v) if is_number(v)
+
+present(v) if is_boolean(v)
+
+present(v) if {
+	is_array(v)
+	count(v) > 0
+}
+
+present(v) if {
+	is_object(v)
+	count(v) > 0
+}
+
+# The top-level attribute is set: written, or (plan) a reference whose value is not yet known.
+has_value(r, attr) if present(object.get(r.values, attr, null))
+
+has_value(r, attr) if count(object.get(r.refs, attr, [])) > 0
+
+# The instances of a nested block (an object or a list of objects in Terraform JSON).
+blocks(r, block) := [b | some b in _as_array(object.get(r.values, block, [])); is_object(b)]
+
+_as_array(x) := x if is_array(x)
+
+_as_array(x) := [x] if not is_array(x)
+
+# Some instance of `block` has `attr` written, or (plan) `block` holds a reference whose value is not
+# yet known. Use it only for blocks whose one referencing attribute is `attr`.
+nested_has_value(r, block, attr) if {
+	some b in blocks(r, block)
+	present(object.get(b, attr, null))
+}
+
+nested_has_value(r, block, _) if {
+	count(blocks(r, block)) > 0
+	count(object.get(r.refs, block, [])) > 0
+}
+
+# An ARN with its partition (aws, aws-us-gov, ${data.aws_partition.X.partition}, *, ...) written as
+# "aws", so that ARNs written with a partition reference compare with literal ones.
+canonical_arn(v) := concat(":", array.concat(["arn", "aws"], array.slice(parts, 2, count(parts)))) if {
+	startswith(v, "arn:")
+	parts := split(v, ":")
+	count(parts) > 2
+} else := v

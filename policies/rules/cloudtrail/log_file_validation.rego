@@ -1,0 +1,32 @@
+# METADATA
+# title: CloudTrail log file integrity validation is enabled
+# description: >-
+#   With enable_log_file_validation = true CloudTrail writes signed digest files, so that any
+#   modification or deletion of delivered audit logs can be detected.
+# custom:
+#   id: IMGSEC-CT-002
+#   severity: high
+#   controls:
+#     - 164.312(c)(1)
+#     - 164.312(c)(2)
+#     - 164.312(b)
+#   resource_types:
+#     - aws_cloudtrail
+#   remediation: >-
+#     Set enable_log_file_validation = true on the trail.
+package imgsec.rules.cloudtrail.log_file_validation
+
+import data.imgsec.lib
+
+results contains lib.pass(trail, "enable_log_file_validation is true: delivered logs are digitally signed") if {
+	some trail in lib.resources_of("aws_cloudtrail")
+	trail.values.enable_log_file_validation == true
+}
+
+results contains lib.fail(
+	trail,
+	"enable_log_file_validation is not true: tampering with delivered audit logs would go unnoticed",
+) if {
+	some trail in lib.resources_of("aws_cloudtrail")
+	object.get(trail.values, "enable_log_file_validation", false) != true
+}

@@ -1,0 +1,46 @@
+# METADATA
+# title: KMS keys have a deletion window of at least the minimum
+# description: >-
+#   Every key's deletion_window_in_days is at least input.params.kms_min_deletion_window_days, so a
+#   key scheduled for deletion by mistake or by an attacker can be recovered before the PHI and audit
+#   records encrypted under it become unreadable. Absent means the AWS default of 30 days. A value
+#   that is not a literal number (a reference, a variable) fails: it cannot be checked.
+# custom:
+#   id: IMGSEC-KMS-002
+#   severity: high
+#   controls:
+#     - 164.308(a)(7)(ii)(A)
+#     - 164.310(d)(2)(iv)
+#     - 164.312(c)(1)
+#   resource_types:
+#     - aws_kms_key
+#   remediation: >-
+#     Set deletion_window_in_days to at least the minimum in policies/params.json
+#     (kms_min_deletion_window_days), up to 30.
+package imgsec.rules.kms.deletion_window
+
+import data.imgsec.lib
+
+# The deletion window in days (AWS defaults to 30); undefined when it is not a literal number.
+window(key) := object.get(key.values, "deletion_window_in_days", 30) if {
+	is_number(object.get(key.values, "deletion_window_in_days", 30))
+}
+
+_minimum := lib.param("kms_min_deletion_window_days")
+
+results contains lib.pass(key, msg) if {
+	some key in lib.resources_of("aws_kms_key")
+	window(key) >= _minimum
+	msg := sprintf("deletion_window_in_days is %d (minimum %d)", [window(key), _minimum])
+}
+
+results contains lib.fail(key, msg) if {
+	some key in lib.resources_of("aws_kms_key")
+	window(key) < _minimum
+	msg := sprintf("deletion_window_in_days is %d, below the minimum %d", [window(key), _minimum])
+}
+
+results contains lib.fail(key, "deletion_window_in_days is not a literal number") if {
+	some key in lib.resources_of("aws_kms_key")
+	not window(key)
+}

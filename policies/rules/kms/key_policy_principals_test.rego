@@ -1,0 +1,66 @@
+package imgsec.rules.kms.key_policy_principals_test
+
+import data.imgsec.fixtures_test as f
+import data.imgsec.rules.kms.key_policy_principals as principals
+
+root := {
+	"Sid": "Root",
+	"Effect": "Allow",
+	"Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+	"Action": ["kms:*"],
+	"Resource": ["*"],
+}
+
+via_s3 := {
+	"Sid": "AllowS3ForThisAccount",
+	"Effect": "Allow",
+	"Principal": {"AWS": "*"},
+	"Action": ["kms:Decrypt"],
+	"Resource": ["*"],
+	"Condition": {"StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+}
+
+key_with(statements) := f.res_policies("aws_kms_key", "phi", {"policy": "{}"}, {"policy": {"Statement": statements}})
+
+test_named_principals_and_restricted_star_pass if {
+	inp := f.stack([key_with([root, via_s3])])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"PASS"} with input as inp
+}
+
+test_unconditioned_star_fails if {
+	inp := f.stack([key_with([root, object.remove(via_s3, ["Condition"])])])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+	want := {"key policy statement AllowS3ForThisAccount allows principal * without a restricting Condition"}
+	{r.message | some r in principals.results} == want with input as inp
+}
+
+test_via_service_alone_does_not_restrict if {
+	condition := {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+	st := object.union(object.remove(via_s3, ["Condition"]), {"Condition": condition})
+	inp := f.stack([key_with([root, st])])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+}
+
+test_bare_star_principal_fails if {
+	inp := f.stack([key_with([object.union(root, {"Principal": "*"})])])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+}
+
+test_missing_policy_passes_as_default_key_policy if {
+	inp := f.stack([f.res("aws_kms_key", "phi", {"enable_key_rotation": true})])
+	want := {"no policy: the AWS default key policy trusts only the account root"}
+	{r.message | some r in principals.results} == want with input as inp
+	f.statuses(principals.results, "aws_kms_key.phi") == {"PASS"} with input as inp
+}
+
+test_unparseable_policy_fails if {
+	inp := f.stack([f.res_policies("aws_kms_key", "phi", {"policy": "not json"}, {"policy": null})])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+}
+
+test_plan_unknown_policy_fails if {
+	refs := {"policy": ["data.aws_iam_policy_document.phi"]}
+	unknown := f.res_refs("aws_kms_key", "phi", {"enable_key_rotation": true}, refs)
+	inp := f.stack([unknown])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+}

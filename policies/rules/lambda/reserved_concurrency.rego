@@ -1,0 +1,51 @@
+# METADATA
+# title: Lambda functions have reserved concurrency
+# description: >-
+#   Reserved concurrency (reserved_concurrent_executions >= 1) guarantees the PHI pipeline capacity
+#   when other functions in the account scale, and caps how fast a runaway or abused function can
+#   act on PHI. Absent or -1 means unreserved and fails; 0 throttles every invocation (the function
+#   is disabled) and fails too.
+# custom:
+#   id: IMGSEC-LMB-002
+#   severity: low
+#   controls:
+#     - 164.308(a)(7)(ii)(C)
+#     - 164.312(a)(1)
+#   resource_types:
+#     - aws_lambda_function
+#   remediation: >-
+#     Set reserved_concurrent_executions to the function's expected peak concurrency (at least 1).
+package imgsec.rules.lambda.reserved_concurrency
+
+import data.imgsec.lib
+
+results contains lib.pass(fn, concat("", ["reserved_concurrent_executions is ", format_int(n, 10)])) if {
+	some fn in lib.resources_of("aws_lambda_function")
+	n := _reserved(fn)
+	n >= 1
+}
+
+results contains lib.fail(
+	fn,
+	"reserved_concurrent_executions is not set (or -1): the function has no reserved concurrency",
+) if {
+	some fn in lib.resources_of("aws_lambda_function")
+	not _at_least_zero(fn)
+}
+
+results contains lib.fail(
+	fn,
+	"reserved_concurrent_executions is 0: every invocation is throttled (the function is disabled)",
+) if {
+	some fn in lib.resources_of("aws_lambda_function")
+	n := _reserved(fn)
+	n >= 0
+	n < 1
+}
+
+_at_least_zero(fn) if _reserved(fn) >= 0
+
+_reserved(fn) := n if {
+	n := fn.values.reserved_concurrent_executions
+	is_number(n)
+}

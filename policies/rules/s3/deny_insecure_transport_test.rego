@@ -1,0 +1,97 @@
+package imgsec.rules.s3.deny_insecure_transport_test
+
+import data.imgsec.fixtures_test as f
+import data.imgsec.rules.s3.deny_insecure_transport
+
+bucket := f.res("aws_s3_bucket", "raw", {"bucket": "raw"})
+
+deny_http := {
+	"Sid": "DenyInsecureTransport",
+	"Effect": "Deny",
+	"Principal": "*",
+	"Action": ["s3:*"],
+	"Resource": ["arn:aws:s3:::raw", "arn:aws:s3:::raw/*"],
+	"Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+policy_of(statements) := object.union(
+	f.res_refs(
+		"aws_s3_bucket_policy", "raw_policy",
+		{"bucket": "${aws_s3_bucket.raw.id}", "policy": "{}"},
+		{"bucket": ["aws_s3_bucket.raw"]},
+	),
+	{"policies": {"policy": {"Version": "2012-10-17", "Statement": statements}}},
+)
+
+test_deny_statement_passes if {
+	inp := f.stack([bucket, policy_of([deny_http])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+}
+
+test_boolean_false_and_principal_aws_star_pass if {
+	st := object.union(deny_http, {
+		"Principal": {"AWS": ["*"]},
+		"Action": ["*"],
+		"Condition": {"Bool": {"aws:SecureTransport": false}},
+	})
+	inp := f.stack([bucket, policy_of([st])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+}
+
+test_no_deny_statement_fails if {
+	inp := f.stack([bucket, policy_of([])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_deny_of_some_actions_only_fails if {
+	inp := f.stack([bucket, policy_of([object.union(deny_http, {"Action": ["s3:GetObject"]})])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_deny_for_named_principal_fails if {
+	st := object.union(deny_http, {"Principal": {"AWS": "arn:aws:iam::111122223333:root"}})
+	inp := f.stack([bucket, policy_of([st])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_deny_on_bucket_arn_only_fails if {
+	inp := f.stack([bucket, policy_of([object.union(deny_http, {"Resource": ["arn:aws:s3:::raw"]})])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_allow_instead_of_deny_fails if {
+	inp := f.stack([bucket, policy_of([object.union(deny_http, {"Effect": "Allow"})])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_unparseable_policy_fails if {
+	broken := object.union(policy_of([]), {"policies": {"policy": null}})
+	inp := f.stack([bucket, broken])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_plan_unknown_policy_fails if {
+	# Unknown until apply: the plan leaves the value (and so the parsed document) out.
+	unknown := f.res_refs("aws_s3_bucket_policy", "raw_policy", {"bucket": "raw"}, {"policy": ["aws_s3_bucket.raw"]})
+	inp := f.stack([bucket, unknown])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_missing_policy_fails if {
+	inp := f.stack([bucket])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_inline_legacy_policy_passes if {
+	document := {"policy": {"Statement": [deny_http]}}
+	legacy := f.res_policies("aws_s3_bucket", "raw", {"bucket": "raw", "policy": "{}"}, document)
+	inp := f.stack([legacy])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+}
+
+test_plan_literal_bucket_name_passes if {
+	document := {"policy": {"Statement": [deny_http]}}
+	literal := f.res_policies("aws_s3_bucket_policy", "raw_policy", {"bucket": "raw", "policy": "{}"}, document)
+	inp := f.stack([bucket, literal])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+}

@@ -1,0 +1,44 @@
+package imgsec.rules.s3.public_access_block_test
+
+import data.imgsec.fixtures_test as f
+import data.imgsec.rules.s3.public_access_block
+
+bucket := f.res("aws_s3_bucket", "raw", {"bucket": "raw"})
+
+all_true := {
+	"block_public_acls": true,
+	"block_public_policy": true,
+	"ignore_public_acls": true,
+	"restrict_public_buckets": true,
+}
+
+pab(flags) := f.res_refs(
+	"aws_s3_bucket_public_access_block", "raw_pab",
+	object.union({"bucket": "${aws_s3_bucket.raw.id}"}, flags),
+	{"bucket": ["aws_s3_bucket.raw"]},
+)
+
+test_all_flags_pass if {
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as f.stack([bucket, pab(all_true)])
+}
+
+test_one_flag_false_fails if {
+	inp := f.stack([bucket, pab(object.union(all_true, {"restrict_public_buckets": false}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+	want := {"aws_s3_bucket_public_access_block.raw_pab: not true: restrict_public_buckets"}
+	{r.message | some r in public_access_block.results} == want with input as inp
+}
+
+test_absent_flag_fails if {
+	inp := f.stack([bucket, pab(object.remove(all_true, ["ignore_public_acls"]))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_missing_resource_fails if {
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"FAIL"} with input as f.stack([bucket])
+}
+
+test_plan_literal_bucket_name_passes if {
+	literal := f.res("aws_s3_bucket_public_access_block", "raw_pab", object.union({"bucket": "raw"}, all_true))
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as f.stack([bucket, literal])
+}

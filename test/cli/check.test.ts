@@ -1,0 +1,221 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv from "ajv-draft-04";
+import { expectOneLineError, runCli } from "../helpers/cli";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { generatePlan } = require("../../bench/gen-plan.js");
+
+const dir = mkdtempSync(join(tmpdir(), "imgsec-check-"));
+const good = join(dir, "good");
+const broken = join(dir, "broken");
+const rawSse = (
+  tf: Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+) =>
+  Object.entries(tf.resource.aws_s3_bucket_server_side_encryption_configuration).find(([id]) =>
+    id.startsWith("raw_"),
+  )?.[1] as Record<string, unknown>;
+
+beforeAll(() => {
+  expect(runCli(["synth", "--out", good]).code).toBe(0);
+  cpSync(good, broken, { recursive: true });
+  const file = join(broken, "stacks", "imgsec-dev", "cdk.tf.json");
+  const tf = JSON.parse(readFileSync(file, "utf8"));
+  rawSse(tf).rule = [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }];
+  writeFileSync(file, JSON.stringify(tf, null, 2));
+});
+
+describe("imgsec check", () => {
+  test("the project's stacks pass: exit 0", () => {
+    const r = runCli(["check", good]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^imgsec-dev {2}\(cdktf: .*cdk\.tf\.json\): \d+ passed, 0 failed/m);
+    expect(r.stdout).toMatch(
+      /^PASSED: \d+ passed, 0 failed, 0 warnings, 0 waived \(2 stacks, \d+ rules\)$/m,
+    );
+  });
+
+  test("a broken stack fails: exit 1, grouped by stack and severity, with the fix", () => {
+    const r = runCli(["check", broken]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^imgsec-dev .*: \d+ passed, 1 failed/m);
+    expect(r.stdout).toMatch(/^ {2}HIGH\n {4}FAIL {3}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_/m);
+    expect(r.stdout).toMatch(/fix: Add an aws_s3_bucket_server_side_encryption_configuration/);
+    expect(r.stdout).toMatch(/^imgsec-prod .*: \d+ passed, 0 failed/m);
+    expect(r.stdout).toMatch(/^FAILED: /m);
+  });
+
+  test("--format json: the shared result shape, PASS results included", () => {
+    const r = runCli(["check", broken, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.summary.failed).toBe(1);
+    expect(doc.summary.passed).toBeGreaterThan(10);
+    const fail = doc.results.find((x: { status: string }) => x.status === "FAIL");
+    expect(Object.keys(fail).sort()).toEqual([
+      "controls",
+      "message",
+      "remediation",
+      "resource",
+      "rule",
+      "severity",
+      "stack",
+      "status",
+      "title",
+    ]);
+    expect(fail).toMatchObject({
+      rule: "IMGSEC-S3-001",
+      stack: "imgsec-dev",
+      severity: "high",
+      controls: ["164.312(a)(2)(iv)", "164.312(e)(2)(ii)"],
+    });
+    expect(doc.results.filter((x: { status: string }) => x.status === "PASS").length).toBe(
+      doc.summary.passed,
+    );
+  });
+
+  test("--format sarif is valid SARIF 2.1.0 with a located, ranked failure", () => {
+    const r = runCli(["check", broken, "--format", "sarif"]);
+    expect(r.code).toBe(1);
+    const sarif = JSON.parse(r.stdout);
+    const schema = JSON.parse(
+      readFileSync(
+        require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"),
+        "utf8",
+      ),
+    );
+    const ajv = new Ajv({
+      strict: false,
+      allErrors: true,
+      validateFormats: false,
+      unicodeRegExp: false,
+    });
+    const validate = ajv.compile(schema);
+    expect(validate({ version: "2.1.0" })).toBe(false); // the validator can fail
+    expect(validate(sarif) ? [] : validate.errors).toEqual([]);
+    const [result] = sarif.runs[0].results;
+    expect(result.ruleId).toBe("IMGSEC-S3-001");
+    expect(sarif.runs[0].tool.driver.rules[result.ruleIndex].id).toBe("IMGSEC-S3-001");
+    expect(sarif.runs[0].tool.driver.rules[result.ruleIndex].properties["security-severity"]).toBe(
+      "8.0",
+    );
+    const loc = result.locations[0].physicalLocation;
+    expect(loc.artifactLocation.uri).toMatch(/stacks\/imgsec-dev\/cdk\.tf\.json$/);
+    const lines = readFileSync(join(broken, "stacks", "imgsec-dev", "cdk.tf.json"), "utf8").split(
+      "\n",
+    );
+    expect(lines[loc.region.startLine - 1]).toMatch(/"raw_bucket_[0-9A-F]{8}": \{/);
+  });
+
+  test("--format junit: one failure element per failed result", () => {
+    const r = runCli(["check", broken, "--format", "junit"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="imgsec check" tests="\d+" failures="1" skipped="0">/,
+    );
+    expect(r.stdout.match(/<failure /g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/<testsuite name="imgsec-dev" tests="\d+" failures="1"/);
+    expect(r.stdout).toMatch(
+      /<testcase classname="imgsec-dev\.IMGSEC-S3-001" name="aws_s3_bucket\.raw_bucket_[0-9A-F]+">\n\s+<failure message=/,
+    );
+    expect(r.stdout.match(/<testsuite /g)).toHaveLength(2);
+  });
+
+  test("--out writes the report to a file and keeps stdout clean", () => {
+    const file = join(dir, "report.sarif");
+    const r = runCli(["check", broken, "--format", "sarif", "--out", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(JSON.parse(readFileSync(file, "utf8")).version).toBe("2.1.0");
+    expect(r.stderr).toMatch(/FAILED: .* \(report: .*report\.sarif\)/);
+  });
+});
+
+describe("waivers", () => {
+  const waiver = (expires: string, resource = "aws_s3_bucket.raw_bucket_*") =>
+    `- rule: IMGSEC-S3-001\n  resource: "${resource}"\n  justification: Legacy ingest path, migrating in Q1 (ticket SEC-123)\n  expires: "${expires}"\n`;
+
+  test("a live waiver turns the failure into WAIVED: exit 0", () => {
+    const file = join(dir, "w.yaml");
+    writeFileSync(file, waiver("2999-12-31"));
+    const r = runCli(["check", broken, "--waivers", file, "--format", "json"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.summary).toMatchObject({ failed: 0, waived: 1 });
+    expect(doc.results.find((x: { status: string }) => x.status === "WAIVED").message).toMatch(
+      /waived until 2999-12-31: Legacy ingest path/,
+    );
+  });
+
+  test("an expired waiver counts as a failure", () => {
+    const file = join(dir, "expired.yaml");
+    writeFileSync(file, waiver("2001-01-01"));
+    const r = runCli(["check", broken, "--waivers", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\(waiver expired 2001-01-01\)/);
+  });
+
+  test("a waiver that matches nothing is reported", () => {
+    const file = join(dir, "unused.json");
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          rule: "IMGSEC-S3-001",
+          resource: "aws_s3_bucket.nothing",
+          justification: "no longer needed at all",
+          expires: "2999-01-01",
+        },
+      ]),
+    );
+    const r = runCli(["check", good, "--waivers", file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^unused waiver: IMGSEC-S3-001 aws_s3_bucket\.nothing matches no failure$/m,
+    );
+    const j = runCli(["check", good, "--waivers", file, "--format", "json"]);
+    expect(JSON.parse(j.stdout).unusedWaivers).toHaveLength(1);
+  });
+
+  test("a malformed waivers file is unusable input (exit 2)", () => {
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "- rule: S3\n  resource: x\n  justification: short\n  expires: soon\n");
+    expectOneLineError(
+      runCli(["check", good, "--waivers", file]),
+      /^imgsec: waivers file .*bad\.yaml: 0\.rule: a rule id such as IMGSEC-S3-001$/,
+    );
+  });
+});
+
+describe("inputs", () => {
+  test("a Terraform plan of 1,000+ resources with every tenth bucket broken", () => {
+    const file = join(dir, "plan.json");
+    writeFileSync(file, JSON.stringify(generatePlan({ buckets: 130, breakEvery: 10 })));
+    const r = runCli(["check", file, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const fails = JSON.parse(r.stdout).results.filter(
+      (x: { status: string; rule: string }) => x.status === "FAIL",
+    );
+    expect(
+      fails
+        .filter((x: { rule: string }) => x.rule === "IMGSEC-S3-001")
+        .map((x: { resource: string }) => x.resource),
+    ).toHaveLength(13);
+  });
+
+  test("unusable input: one line, exit 2, no output file", () => {
+    expectOneLineError(
+      runCli(["check", join(dir, "missing")]),
+      /^imgsec: no such file or directory: /,
+    );
+    const notJson = join(dir, "x.json");
+    writeFileSync(notJson, "{ not json");
+    expectOneLineError(runCli(["check", notJson]), /^imgsec: .*x\.json is not valid JSON/);
+    const other = join(dir, "other.json");
+    writeFileSync(other, JSON.stringify({ kind: "Deployment" }));
+    const out = join(dir, "never.json");
+    expectOneLineError(runCli(["check", other, "--out", out]), /^imgsec: unrecognized format/);
+    expect(existsSync(out)).toBe(false);
+    expect(runCli(["check", good, "--format", "html"]).code).toBe(2);
+  });
+});

@@ -1,0 +1,25 @@
+"use strict";
+// Installs the pinned outside tools the tests need (scripts/setup-tools.sh: opa, regal), once per
+// jest run. A tool that cannot be installed makes its tests skip loudly, or fail under CI=true
+// (see test/helpers/tools.ts).
+const { spawnSync } = require("node:child_process");
+const { join } = require("node:path");
+
+module.exports = async () => {
+  if (process.env.IMGSEC_SKIP_TOOL_SETUP === "1") return;
+  const root = join(__dirname, "..");
+  const r = spawnSync("bash", [join(root, "scripts", "setup-tools.sh")], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      REQUIRE_REGAL: process.env.CI === "true" ? "1" : process.env.REQUIRE_REGAL,
+    },
+  });
+  if (r.status !== 0) {
+    process.stderr.write(
+      `\n[test setup] scripts/setup-tools.sh failed; tests that need opa/regal will skip (or fail under CI=true):\n${r.stderr.split("\n").slice(-5).join("\n")}\n`,
+    );
+  }
+};
