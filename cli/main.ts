@@ -1,8 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { synth } from "./synth";
-import { FORMATTERS, runCheck } from "./check";
 import { writeFileAtomically } from "./fs-atomic";
-import { formatSummary } from "../stacks/summary";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
 
 const formatOption = () =>
@@ -25,7 +22,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       "JSON config file (default: $IMGSEC_CONFIG, then ./imgsec.config.json)",
     )
     .addOption(formatOption())
-    .action((opts: { out: string; config?: string; format: string }) => {
+    .action(async (opts: { out: string; config?: string; format: string }) => {
+      // Loaded on demand: cdktf and the provider classes are the slowest part of start-up.
+      const { synth } = await import("./synth");
+      const { formatSummary } = await import("../stacks/summary");
       const summaries = synth(opts);
       if (opts.format === "json")
         process.stdout.write(JSON.stringify({ stacks: summaries }, null, 2) + "\n");
@@ -55,7 +55,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
     .option("--show-passed", "list PASS results in text output too")
     .action(
-      (
+      async (
         path: string,
         opts: {
           format: string;
@@ -65,7 +65,11 @@ function buildProgram(setExit: (code: number) => void): Command {
           showPassed?: boolean;
         },
       ) => {
-        const { report, failed } = runCheck(path, { waivers: opts.waivers, params: opts.params });
+        const { FORMATTERS, runCheck } = await import("./check");
+        const { report, failed } = await runCheck(path, {
+          waivers: opts.waivers,
+          params: opts.params,
+        });
         const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
         if (opts.out) {
           writeFileAtomically(opts.out, text);
@@ -85,13 +89,16 @@ function buildProgram(setExit: (code: number) => void): Command {
       "the quick start: run the whole job on the embedded default (local keys and files)",
     )
     .option("--out <dir>", "synth output directory", "cdktf.out")
-    .action((opts: { out: string }) => {
+    .action(async (opts: { out: string }) => {
+      const { synth } = await import("./synth");
+      const { formatSummary } = await import("../stacks/summary");
+      const { FORMATTERS, runCheck } = await import("./check");
       process.stderr.write("== 1. synth: CDKTF app → Terraform JSON (offline)\n");
       const summaries = synth({ out: opts.out });
       process.stderr.write(`Terraform JSON written to ${opts.out}/\n\n`);
       process.stdout.write(summaries.map(formatSummary).join("\n\n") + "\n");
       process.stderr.write(`\n== 2. check: the HIPAA deployment gate on ${opts.out}\n`);
-      const { report, failed } = runCheck(opts.out);
+      const { report, failed } = await runCheck(opts.out);
       process.stdout.write("\n" + FORMATTERS.text(report));
       setExit(failed ? EXIT_FINDINGS : EXIT_OK);
     });

@@ -246,7 +246,13 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
   walkPlanned(planned);
 
   // References live in the configuration, keyed by config address (module path + type.name).
-  const configAddresses = new Set(Object.values(out).map((r) => r.config_address));
+  const byConfigAddress = new Map<string, NormalizedResource[]>();
+  for (const r of Object.values(out)) {
+    const list = byConfigAddress.get(r.config_address);
+    if (list) list.push(r);
+    else byConfigAddress.set(r.config_address, [r]);
+  }
+  const configAddresses = new Set(byConfigAddress.keys());
   const walkConfig = (mod: Json | undefined, prefix: string) => {
     if (!isObj(mod)) return;
     for (const c of Array.isArray(mod.resources) ? mod.resources : []) {
@@ -261,7 +267,7 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
         }
         if (found.size) refs[attr] = [...found];
       }
-      for (const r of Object.values(out)) if (r.config_address === configAddress) r.refs = refs;
+      for (const r of byConfigAddress.get(configAddress) ?? []) r.refs = refs;
     }
     const calls = isObj(mod.module_calls) ? mod.module_calls : {};
     for (const [name, call] of Object.entries(calls)) {

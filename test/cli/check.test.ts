@@ -131,6 +131,39 @@ describe("imgsec check", () => {
   });
 });
 
+describe("thresholds", () => {
+  test("--params overrides policies/params.json: a stricter log retention fails CW-002", () => {
+    const file = join(dir, "params.json");
+    writeFileSync(file, JSON.stringify({ min_log_retention_days: 2557 }));
+    const r = runCli(["check", good, "--params", file, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const fails = JSON.parse(r.stdout).results.filter(
+      (x: { status: string }) => x.status === "FAIL",
+    );
+    expect([...new Set(fails.map((x: { rule: string }) => x.rule))]).toEqual(["IMGSEC-CW-002"]);
+  });
+
+  test("an unknown or mistyped parameter is unusable input", () => {
+    const unknown = join(dir, "unknown-params.json");
+    writeFileSync(unknown, JSON.stringify({ min_retention: 1 }));
+    expectOneLineError(
+      runCli(["check", good, "--params", unknown]),
+      /^imgsec: params file .*: unknown parameter min_retention$/,
+    );
+    const typed = join(dir, "typed-params.json");
+    writeFileSync(typed, JSON.stringify({ lambda_require_vpc: "yes" }));
+    expectOneLineError(
+      runCli(["check", good, "--params", typed]),
+      /lambda_require_vpc must be a boolean$/,
+    );
+  });
+
+  test("--show-passed lists PASS results in the text table", () => {
+    const r = runCli(["check", good, "--show-passed"]);
+    expect(r.stdout).toMatch(/^ {4}PASS {3}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_/m);
+  });
+});
+
 describe("waivers", () => {
   const waiver = (expires: string, resource = "aws_s3_bucket.raw_bucket_*") =>
     `- rule: IMGSEC-S3-001\n  resource: "${resource}"\n  justification: Legacy ingest path, migrating in Q1 (ticket SEC-123)\n  expires: "${expires}"\n`;
