@@ -3,7 +3,7 @@
 const { spawnSync } = require("node:child_process");
 const { join } = require("node:path");
 
-const ALL = ["synth", "check"];
+const ALL = ["synth", "check", "deid"];
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",") : ALL;
 let failed = false;
 for (const name of only) {

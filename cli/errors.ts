@@ -1,5 +1,6 @@
 import { ImgsecConfigError } from "../modules/errors";
 import { UnusableInputError } from "../policies/engine/normalize";
+import { KeyFileError } from "../handlers/keys/keyfile";
 
 /** Exit codes shared by every subcommand. */
 export const EXIT_OK = 0;
@@ -16,7 +17,10 @@ export class UsageError extends Error {
 
 export function isExpected(e: unknown): e is Error {
   return (
-    e instanceof UsageError || e instanceof ImgsecConfigError || e instanceof UnusableInputError
+    e instanceof UsageError ||
+    e instanceof ImgsecConfigError ||
+    e instanceof UnusableInputError ||
+    e instanceof KeyFileError
   );
 }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { writeFileAtomically } from "./fs-atomic";
+import { keysCommand } from "./keys";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
 
 const formatOption = () =>
@@ -83,6 +84,40 @@ function buildProgram(setExit: (code: number) => void): Command {
       },
     );
 
+  program.addCommand(keysCommand(setExit));
+
+  program
+    .command("deid")
+    .description("de-identify DICOM files (PS3.15 Basic Profile and options) into a folder")
+    .argument("<input>", "a DICOM file or a folder (walked recursively)")
+    .argument("<output>", "output folder; files are named by their new SOP Instance UID")
+    .option(
+      "--option <name>",
+      "a PS3.15 option, repeatable (e.g. retain-longitudinal-modified-dates)",
+      collect,
+      [],
+    )
+    .option("--profile <name>", "a named option set: strict (default), research")
+    .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
+    .option(
+      "--map-out <file>",
+      "pseudonymize with random codes kept in this mapping file (164.514(c)); created or extended",
+    )
+    .option("--jobs <n>", "worker threads (default: CPU count, at most 8)")
+    .option(
+      "--show-paths",
+      "name inputs by path in the summary (paths may hold PHI; default: by position)",
+    )
+    .addOption(formatOption())
+    .action(async (input: string, output: string, opts: DeidCommandOptions) => {
+      const { formatDeidText, runDeid } = await import("./deid");
+      const report = await runDeid(input, output, opts);
+      if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else process.stdout.write(formatDeidText(report, output));
+      const s = report.summary;
+      setExit(s.quarantined + s.rejected > 0 ? EXIT_FINDINGS : EXIT_OK);
+    });
+
   program
     .command("demo")
     .description(
@@ -100,10 +135,38 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stderr.write(`\n== 2. check: the HIPAA deployment gate on ${opts.out}\n`);
       const { report, failed } = await runCheck(opts.out);
       process.stdout.write("\n" + FORMATTERS.text(report));
-      setExit(failed ? EXIT_FINDINGS : EXIT_OK);
+
+      const { existsSync } = await import("node:fs");
+      const { join } = await import("node:path");
+      const { keyFilePath, initKeyFile } = await import("../handlers/keys/keyfile");
+      const { formatDeidText, runDeid } = await import("./deid");
+      const keys = keyFilePath();
+      if (!existsSync(keys)) {
+        process.stderr.write(`\n== 3a. keys init: no key file yet, creating ${keys} (mode 0600)\n`);
+        initKeyFile(keys);
+      }
+      const sample = join(__dirname, "..", "..", "samples", "synthetic-study");
+      process.stderr.write(
+        `\n== 3. deid: the bundled synthetic study (planted fake PHI) → deid-out/\n`,
+      );
+      const deid = await runDeid(sample, "deid-out", { option: [], format: "text" });
+      process.stdout.write("\n" + formatDeidText(deid, "deid-out"));
+      setExit(failed || deid.summary.rejected > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
   return program;
 }
+
+interface DeidCommandOptions {
+  option: string[];
+  profile?: string;
+  keys?: string;
+  mapOut?: string;
+  jobs?: string;
+  format: string;
+  showPaths?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 function toSummaryLine(results: { status: string }[]): string {
   const n = (s: string) => results.filter((r) => r.status === s).length;

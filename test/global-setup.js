@@ -17,6 +17,17 @@ module.exports = async () => {
       REQUIRE_REGAL: process.env.CI === "true" ? "1" : process.env.REQUIRE_REGAL,
     },
   });
+  // dcmtk and gdcm (apt, pinned) for reading outputs back with independent parsers.
+  const d = spawnSync("bash", [join(root, "scripts", "setup-dicom-tools.sh")], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+  });
+  if (d.status !== 0) {
+    process.stderr.write(
+      `\n[test setup] scripts/setup-dicom-tools.sh failed; dcmtk tests will skip (or fail under CI=true):\n${d.stderr.split("\n").slice(-3).join("\n")}\n`,
+    );
+  }
   if (r.status !== 0) {
     process.stderr.write(
       `\n[test setup] scripts/setup-tools.sh failed; tests that need opa/regal will skip (or fail under CI=true):\n${r.stderr.split("\n").slice(-5).join("\n")}\n`,

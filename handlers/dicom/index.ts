@@ -1,0 +1,13 @@
+/**
+ * imgsec DICOM de-identification core (contract: README.md in this folder). Pure library: no AWS,
+ * no CLI; bytes come in through a ByteSource and go out as `parts`.
+ */
+export { bufferSource, fileSource } from "./source";
+export type { ByteSource } from "./source";
+export { deidentify, outputName, DeidConfigError } from "./deidentify";
+export type { DeidConfig, DeidResult } from "./deidentify";
+export { OPTION_NAMES, PROFILES } from "./options";
+export type { OptionName } from "./options";
+export { PseudonymMapping } from "./patient";
+export { DEFAULT_PIXEL_MASKS } from "./mask";
+export type { PixelMaskRule, MaskRectangle } from "./mask";

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Installs the DICOM command-line tools used by the de-identification tests:
+#
+#   dcmtk          dcmdump, dcmodify, dcmconv, dcmftest, ...   (DCMTK)
+#   libgdcm-tools  gdcmdump, gdcmanon, gdcmconv, ...           (GDCM)
+#
+# from Debian's own archive with apt-get, pinned to the versions that Debian 12
+# (bookworm) serves. Re-runs are quick: when the pinned versions are already
+# installed and `dcmdump --version` / `gdcmdump --version` answer, nothing is
+# downloaded and apt is not touched.
+#
+#   scripts/setup-dicom-tools.sh
+#   DICOM_TOOLS_SKIP_GDCM=1 scripts/setup-dicom-tools.sh   # dcmtk only
+#
+# Needs root (or password-less `sudo -n`). All messages go to stderr.
+#
+# When Debian moves a package (a point release or a security update replaces
+# the pinned version), `apt-cache policy dcmtk libgdcm-tools` shows the version
+# served now: update the pins below in the same change.
+set -euo pipefail
+
+# --- pinned versions (Debian 12 "bookworm", main) ---------------------------
+DCMTK_VERSION="3.6.7-9~deb12u4"  # dcmdump --version: "dcmdump: ... v3.6.7 ..."
+GDCM_VERSION="3.0.21-1"          # gdcmdump --version: "gdcmdump: gdcm 3.0.21 ..."
+# ---------------------------------------------------------------------------
+
+log() { printf '[setup-dicom-tools] %s\n' "$*" >&2; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# upstream part of a Debian version: 3.6.7-9~deb12u4 -> 3.6.7, 1:2.0-1 -> 2.0
+upstream() {
+  local v="${1#*:}"
+  printf '%s' "${v%-*}"
+}
+
+# installed_version PKG -> the dpkg version of PKG, or nothing
+installed_version() {
+  dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+    awk '$1 == "install" && $3 == "installed" { print $4 }'
+}
+
+# tool_ok TOOL UPSTREAM_VERSION -> 0 if TOOL is on PATH and reports that version
+tool_ok() {
+  local tool="$1" want="$2" out
+  command -v "${tool}" >/dev/null 2>&1 || return 1
+  out="$("${tool}" --version 2>&1 || true)"
+  grep -Fq "${want}" <<<"${out}"
+}
+
+want_gdcm=1
+[[ "${DICOM_TOOLS_SKIP_GDCM:-0}" == "1" ]] && want_gdcm=0
+
+dcmtk_ok=0
+gdcm_ok=0
+if [[ "$(installed_version dcmtk)" == "${DCMTK_VERSION}" ]] &&
+  tool_ok dcmdump "$(upstream "${DCMTK_VERSION}")"; then
+  dcmtk_ok=1
+fi
+if [[ "${want_gdcm}" == "0" ]] ||
+  { [[ "$(installed_version libgdcm-tools)" == "${GDCM_VERSION}" ]] &&
+    tool_ok gdcmdump "$(upstream "${GDCM_VERSION}")"; }; then
+  gdcm_ok=1
+fi
+
+if [[ "${dcmtk_ok}" == "1" && "${gdcm_ok}" == "1" ]]; then
+  log "dcmtk ${DCMTK_VERSION} already installed: $(dcmdump --version 2>&1 | head -n 1)"
+  [[ "${want_gdcm}" == "1" ]] &&
+    log "libgdcm-tools ${GDCM_VERSION} already installed: $(gdcmdump --version 2>&1 | head -n 1)"
+  exit 0
+fi
+
+# --- we have to install: need apt-get and root ------------------------------
+command -v apt-get >/dev/null 2>&1 ||
+  die "apt-get not found: this script installs dcmtk ${DCMTK_VERSION} and libgdcm-tools ${GDCM_VERSION} from Debian's archive (Debian 12 bookworm). Install them with your system's package manager instead."
+
+SUDO=()
+if [[ "$(id -u)" != "0" ]]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
+    SUDO=(sudo -n)
+    log "not root: using sudo -n"
+  else
+    die "must run as root (or with password-less sudo) to apt-get install dcmtk=${DCMTK_VERSION} libgdcm-tools=${GDCM_VERSION}. Re-run as: sudo $0"
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=()
+[[ "${dcmtk_ok}" == "1" ]] || pkgs+=("dcmtk=${DCMTK_VERSION}")
+[[ "${gdcm_ok}" == "1" ]] || pkgs+=("libgdcm-tools=${GDCM_VERSION}")
+
+# candidate PKG -> version apt would install now (from the current lists)
+candidate_has() {
+  apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -Fxq "$2"
+}
+
+need_update=0
+for spec in "${pkgs[@]}"; do
+  candidate_has "${spec%%=*}" "${spec#*=}" || need_update=1
+done
+if [[ "${need_update}" == "1" ]]; then
+  log "apt-get update ..."
+  "${SUDO[@]}" apt-get update -qq >&2 || die "apt-get update failed (no network or no Debian mirror reachable?)"
+fi
+for spec in "${pkgs[@]}"; do
+  candidate_has "${spec%%=*}" "${spec#*=}" ||
+    die "apt does not offer ${spec} (apt-cache policy ${spec%%=*} shows what is served: $(apt-cache policy "${spec%%=*}" 2>/dev/null | awk '/Candidate/ { print $2 }')). Update the pin in $0."
+done
+
+log "apt-get install ${pkgs[*]} ..."
+start=$(date +%s)
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2 ||
+  die "apt-get install ${pkgs[*]} failed"
+end=$(date +%s)
+
+tool_ok dcmdump "$(upstream "${DCMTK_VERSION}")" ||
+  die "dcmtk was installed but 'dcmdump --version' does not report $(upstream "${DCMTK_VERSION}")"
+log "installed dcmtk ${DCMTK_VERSION}: $(dcmdump --version 2>&1 | head -n 1)"
+if [[ "${want_gdcm}" == "1" ]]; then
+  tool_ok gdcmdump "$(upstream "${GDCM_VERSION}")" ||
+    die "libgdcm-tools was installed but 'gdcmdump --version' does not report $(upstream "${GDCM_VERSION}")"
+  log "installed libgdcm-tools ${GDCM_VERSION}: $(gdcmdump --version 2>&1 | head -n 1)"
+fi
+log "done in $((end - start))s"
