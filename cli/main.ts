@@ -156,15 +156,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-interface DeidCommandOptions {
-  option: string[];
-  profile?: string;
-  keys?: string;
-  mapOut?: string;
-  jobs?: string;
-  format: string;
-  showPaths?: boolean;
-}
+type DeidCommandOptions = import("./deid").DeidCliOptions;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

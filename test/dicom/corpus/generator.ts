@@ -43,6 +43,7 @@ export const SOP_CLASS = {
   MultiframeByteSC: "1.2.840.10008.5.1.4.1.1.7.2",
   MultiframeWordSC: "1.2.840.10008.5.1.4.1.1.7.3",
   ComprehensiveSR: "1.2.840.10008.5.1.4.1.1.88.33",
+  EnhancedCT: "1.2.840.10008.5.1.4.1.1.2.1",
 } as const;
 
 export interface StudyOptions {
@@ -1637,7 +1638,8 @@ export function generateMultiframe(opts: {
   const study = makeStudy(ctx, undefined);
   const series = makeSeries(ctx, 1, undefined);
   const sopInstanceUid = ctx.uid();
-  const sopClassUid = SOP_CLASS.MultiframeWordSC;
+  // An Enhanced CT object: a modality image, not a screen capture, so it is de-identified, not quarantined.
+  const sopClassUid = SOP_CLASS.EnhancedCT;
   const plan: InstancePlan = {
     patient,
     study,
