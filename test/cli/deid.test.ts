@@ -96,7 +96,7 @@ describe("imgsec deid on the planted-PHI corpus", () => {
     },
   );
   if (!dcmdump && process.env.CI !== "true")
-    console.warn("SKIPPED: dcmdump readback: dcmtk is not installed");  
+    console.warn("SKIPPED: dcmdump readback: dcmtk is not installed");
 });
 
 describe("imgsec deid inputs and usage", () => {
