@@ -32,33 +32,14 @@ function timeCommand(cmd, args) {
 
 /** Native opa: the same normalized input document, evaluated from a compiled (non-WASM) bundle. */
 function opaEval(inputFile, bundle) {
-  const whole = timeCommand(OPA, [
-    "eval",
-    "-b",
-    bundle,
-    "-i",
-    inputFile,
-    "-f",
-    "json",
-    "data.imgsec.main.results",
-  ]);
+  const args = ["eval", "-b", bundle, "-i", inputFile, "-f", "json", "data.imgsec.main.results"];
+  const whole = timeCommand(OPA, args);
   const evalNs = [];
   for (let i = 0; i < RUNS; i++) {
-    const out = execFileSync(
-      OPA,
-      [
-        "eval",
-        "-b",
-        bundle,
-        "-i",
-        inputFile,
-        "-f",
-        "json",
-        "--metrics",
-        "data.imgsec.main.results",
-      ],
-      { encoding: "utf8", maxBuffer: 1 << 28 },
-    );
+    const out = execFileSync(OPA, [...args, "--metrics"], {
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+    });
     const m = JSON.parse(out).metrics;
     evalNs.push(m.timer_rego_query_eval_ns + (m.timer_rego_query_compile_ns || 0));
   }

@@ -74,7 +74,9 @@ function buildProgram(setExit: (code: number) => void): Command {
         const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
         if (opts.out) {
           writeFileAtomically(opts.out, text);
-          process.stderr.write(toSummaryLine(report.results) + ` (report: ${opts.out})\n`);
+          const { verdictLine } = await import("../policies/engine/formats");
+          const { summarize } = await import("../policies/engine/result");
+          process.stderr.write(`${verdictLine(summarize(report.results))} (report: ${opts.out})\n`);
         } else process.stdout.write(text);
         for (const w of report.unusedWaivers) {
           if (opts.format !== "text")
@@ -159,11 +161,6 @@ function buildProgram(setExit: (code: number) => void): Command {
 type DeidCommandOptions = import("./deid").DeidCliOptions;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function toSummaryLine(results: { status: string }[]): string {
-  const n = (s: string) => results.filter((r) => r.status === s).length;
-  return `${n("FAIL") ? "FAILED" : "PASSED"}: ${n("PASS")} passed, ${n("FAIL")} failed, ${n("WARN")} warnings, ${n("WAIVED")} waived`;
-}
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {

@@ -20,3 +20,12 @@ export function requireInteger(
     throw new ImgsecConfigError(`${what} must be a whole number ${range}; got ${String(value)}`);
   }
 }
+
+/** The first problem of a schema validation (zod's error shape), as "path.to.field: message". */
+export function formatZodError(error: {
+  issues: { path: PropertyKey[]; message: string }[];
+}): string {
+  const issue = error.issues[0];
+  const where = issue.path.length ? issue.path.map(String).join(".") : "(root)";
+  return `${where}: ${issue.message}`;
+}

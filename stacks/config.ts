@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ImgsecConfigError } from "../modules/errors";
+import { ImgsecConfigError, formatZodError } from "../modules/errors";
 import { DEFAULT_LIFECYCLE } from "../modules/secure-bucket";
 import { DEFAULT_LOG_RETENTION_DAYS } from "../modules/monitoring";
 
@@ -113,10 +113,4 @@ export function loadConfigFile(path: string): Record<string, EnvironmentInput> {
     ...DEFAULT_ENVIRONMENTS,
     ...(parsed.data.environments as Record<string, EnvironmentInput>),
   };
-}
-
-export function formatZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const where = issue.path.length ? issue.path.join(".") : "(root)";
-  return `${where}: ${issue.message}`;
 }

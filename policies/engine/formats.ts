@@ -19,6 +19,11 @@ export function toJson(r: Report): string {
   return JSON.stringify(doc, null, 2) + "\n";
 }
 
+/** "PASSED: 12 passed, 0 failed, 0 warnings, 0 waived": the gate's verdict in one line. */
+export function verdictLine(t: Summary): string {
+  return `${t.failed ? "FAILED" : "PASSED"}: ${t.passed} passed, ${t.failed} failed, ${t.warned} warnings, ${t.waived} waived`;
+}
+
 export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
   const lines: string[] = [];
   const stacks = [...new Set(r.results.map((x) => x.stack ?? ""))];
@@ -50,7 +55,7 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
     );
   const t = summarize(r.results);
   lines.push(
-    `${t.failed ? "FAILED" : "PASSED"}: ${t.passed} passed, ${t.failed} failed, ${t.warned} warnings, ${t.waived} waived (${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${r.catalog.length} rules)`,
+    `${verdictLine(t)} (${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${r.catalog.length} rules)`,
   );
   return lines.join("\n") + "\n";
 }

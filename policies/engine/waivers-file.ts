@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { formatZodError } from "../../modules/errors";
 import { UnusableInputError } from "./normalize";
 import { Waiver } from "./waivers";
 
@@ -36,10 +37,7 @@ export function loadWaivers(file: string): Waiver[] {
   const list = Array.isArray(doc) ? doc : (doc as { waivers?: unknown })?.waivers;
   const parsed = z.array(WaiverSchema).safeParse(list);
   if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new UnusableInputError(
-      `waivers file ${file}: ${i.path.join(".") || "(root)"}: ${i.message}`,
-    );
+    throw new UnusableInputError(`waivers file ${file}: ${formatZodError(parsed.error)}`);
   }
   for (const w of parsed.data) {
     if (Number.isNaN(Date.parse(`${w.expires}T00:00:00Z`))) {

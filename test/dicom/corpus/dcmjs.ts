@@ -1,6 +1,7 @@
 /**
- * The few parts of dcmjs (0.52.2, which ships no type declarations) that the synthetic corpus
- * uses, typed locally. Only test code imports this file.
+ * The few parts of dcmjs (0.52.2, which ships no type declarations) that the tests use, typed
+ * locally: the synthetic corpus and the engine tests build inputs and read outputs back with it.
+ * The engine itself never uses dcmjs (see handlers/dicom/README.md). Only test code imports this file.
  */
 
 /** One element of dcmjs's "dict" form: `{ "00100010": { vr: "PN", Value: [...] } }`. */
@@ -44,6 +45,10 @@ interface DcmjsModule {
       ): number;
       /** Internal, but the only way to read a bare data set (no preamble, no file meta). */
       _read(stream: unknown, syntax: string, options?: DcmjsReadOptions): DcmjsDataset;
+    };
+    DicomMetaDictionary: {
+      naturalizeDataset(dataset: DcmjsDataset): Record<string, unknown>;
+      denaturalizeDataset(dataset: Record<string, unknown>): DcmjsDataset;
     };
     WriteBufferStream: new (defaultSize: number, littleEndian: boolean) => DcmjsWriteBufferStream;
     ReadBufferStream: new (buffer: ArrayBuffer, littleEndian?: boolean | null) => unknown;

@@ -3,7 +3,7 @@
  * one concrete tag) a CT object carrying that attribute with a plausible value of its VR is
  * de-identified with the Basic Profile, and the output must show the row's action.
  */
-import type { DcmjsDataset, DcmjsElement } from "dcmjs";
+import type { DcmjsDataset, DcmjsElement } from "../corpus/dcmjs";
 import dictionary from "../../../handlers/dicom/data/dictionary.json";
 import iodTypes from "../../../handlers/dicom/data/iod-types.json";
 import profile from "../../../handlers/dicom/data/profile.json";
