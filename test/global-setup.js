@@ -23,6 +23,17 @@ module.exports = async () => {
     stdio: ["ignore", "ignore", "pipe"],
     encoding: "utf8",
   });
+  // moto's server (pip, pinned, project virtualenv) as a local AWS endpoint for integration tests.
+  const m = spawnSync("bash", [join(root, "scripts", "setup-moto.sh")], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+  });
+  if (m.status !== 0) {
+    process.stderr.write(
+      `\n[test setup] scripts/setup-moto.sh failed; moto tests will skip (or fail under CI=true):\n${m.stderr.split("\n").slice(-3).join("\n")}\n`,
+    );
+  }
   if (d.status !== 0) {
     process.stderr.write(
       `\n[test setup] scripts/setup-dicom-tools.sh failed; dcmtk tests will skip (or fail under CI=true):\n${d.stderr.split("\n").slice(-3).join("\n")}\n`,

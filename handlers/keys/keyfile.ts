@@ -4,7 +4,7 @@
  * key id (a digest of the key) is shown. Buffers handed out are owned by the caller, who zeroes
  * them after use (`zeroize`).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { KeyObject, createHash, createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -21,9 +21,16 @@ import { dirname, join } from "node:path";
 
 export const DEFAULT_KEY_FILE = join(".imgsec", "keys.json");
 
-/** Purposes and their algorithms. Issue 5 adds encryption and audit keys. */
+/**
+ * Purposes and their algorithms. Each key serves exactly one purpose: pseudonyms (HMAC), wrapping
+ * package data keys (AES-256), sealing audit records (HMAC) and signing audit checkpoints
+ * (an Ed25519 seed; the public key is stored beside it for auditors).
+ */
 export const KEY_PURPOSES = {
   pseudonymization: { alg: "HMAC-SHA256", bytes: 32 },
+  encryption: { alg: "AES-256-GCM", bytes: 32 },
+  audit: { alg: "HMAC-SHA256", bytes: 32 },
+  "audit-signing": { alg: "Ed25519", bytes: 32 },
 } as const;
 export type KeyPurpose = keyof typeof KEY_PURPOSES;
 
@@ -31,7 +38,36 @@ interface StoredKey {
   alg: string;
   id: string;
   material: string; // base64
+  /** Ed25519 only: the raw 32-byte public key, base64 (not secret). */
+  public?: string;
   created: string;
+}
+
+// DER prefixes that turn a raw Ed25519 seed or public key into PKCS#8 / SPKI (RFC 8410).
+const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+
+function ed25519PrivateKey(seed: Buffer): KeyObject {
+  const der = Buffer.concat([ED25519_PKCS8_PREFIX, seed]);
+  try {
+    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  } finally {
+    der.fill(0);
+  }
+}
+
+/** An Ed25519 public key from its raw 32 bytes. */
+export function ed25519PublicKey(raw: Buffer): KeyObject {
+  return createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, raw]),
+    format: "der",
+    type: "spki",
+  });
+}
+
+function rawPublicKey(priv: KeyObject): Buffer {
+  const spki = createPublicKey(priv).export({ format: "der", type: "spki" });
+  return spki.subarray(ED25519_SPKI_PREFIX.length);
 }
 
 interface KeyFileDoc {
@@ -64,36 +100,47 @@ export function keyFilePath(flag?: string): string {
 
 export interface InitResult {
   path: string;
+  /** The purposes given a new key; empty when the file already had every purpose. */
   created: { purpose: KeyPurpose; id: string }[];
 }
 
 /**
- * Creates a key file with a fresh key for every purpose. Refuses to overwrite an existing one
- * unless `force` (replacing keys breaks pseudonym consistency with earlier runs).
+ * Creates a key file with a fresh key for every purpose. On an existing file, adds the purposes it
+ * lacks and keeps every key it has (so pseudonyms and packages stay readable); `force` replaces the
+ * whole file instead (every pseudonym changes, earlier packages become unreadable).
  */
 export function initKeyFile(path: string, opts: { force?: boolean } = {}): InitResult {
-  if (existsSync(path) && !opts.force) {
-    throw new KeyFileError(
-      `key file ${path} exists; replacing it would change every pseudonym (use --force to replace)`,
-    );
-  }
+  const doc: KeyFileDoc =
+    existsSync(path) && !opts.force
+      ? readDoc(path)
+      : { format: "imgsec-keys", version: 1, keys: {} };
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const created: InitResult["created"] = [];
-  const doc: KeyFileDoc = { format: "imgsec-keys", version: 1, keys: {} };
   const now = new Date().toISOString();
   for (const [purpose, spec] of Object.entries(KEY_PURPOSES) as [
     KeyPurpose,
     (typeof KEY_PURPOSES)[KeyPurpose],
   ][]) {
+    if (doc.keys[purpose]) continue;
     const material = randomBytes(spec.bytes);
     const id = keyId(purpose, material);
-    doc.keys[purpose] = { alg: spec.alg, id, material: material.toString("base64"), created: now };
+    const stored: StoredKey = {
+      alg: spec.alg,
+      id,
+      material: material.toString("base64"),
+      created: now,
+    };
+    if (spec.alg === "Ed25519")
+      stored.public = rawPublicKey(ed25519PrivateKey(material)).toString("base64");
+    doc.keys[purpose] = stored;
     material.fill(0);
     created.push({ purpose, id });
   }
+  if (created.length === 0) return { path, created };
   const text = JSON.stringify(doc, null, 2) + "\n";
   const tmp = `${path}.tmp-${process.pid}`;
   try {
+    rmSync(tmp, { force: true });
     writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
     chmodSync(tmp, 0o600);
     renameSync(tmp, path);
@@ -106,11 +153,8 @@ export function initKeyFile(path: string, opts: { force?: boolean } = {}): InitR
   return { path, created };
 }
 
-/**
- * Loads one purpose's key. Refuses a file that is group- or world-accessible, malformed, or
- * lacks the purpose. The caller zeroes the returned Buffer when done.
- */
-export function loadKey(path: string, purpose: KeyPurpose): { key: Buffer; id: string } {
+/** Reads and checks the key file document (mode, JSON, format); holds no key once it returns. */
+function readDoc(path: string): KeyFileDoc {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -140,15 +184,29 @@ export function loadKey(path: string, purpose: KeyPurpose): { key: Buffer; id: s
   } catch {
     throw new KeyFileError(`key file ${path} is not valid JSON`);
   }
-  if (doc?.format !== "imgsec-keys" || doc.version !== 1 || typeof doc.keys !== "object") {
+  if (
+    doc?.format !== "imgsec-keys" ||
+    doc.version !== 1 ||
+    typeof doc.keys !== "object" ||
+    doc.keys === null
+  ) {
     throw new KeyFileError(
       `key file ${path} is not an imgsec key file (format imgsec-keys, version 1)`,
     );
   }
+  return doc;
+}
+
+/**
+ * Loads one purpose's key. Refuses a file that is group- or world-accessible, malformed, or
+ * lacks the purpose. The caller zeroes the returned Buffer when done.
+ */
+export function loadKey(path: string, purpose: KeyPurpose): { key: Buffer; id: string } {
+  const doc = readDoc(path);
   const stored = doc.keys[purpose];
   if (!stored)
     throw new KeyFileError(
-      `key file ${path} has no ${purpose} key: create a new one with \`imgsec keys init\``,
+      `key file ${path} has no ${purpose} key: add it with \`imgsec keys init\` (existing keys are kept)`,
     );
   const spec = KEY_PURPOSES[purpose];
   const key = Buffer.from(String(stored.material), "base64");
@@ -164,4 +222,35 @@ export function loadKey(path: string, purpose: KeyPurpose): { key: Buffer; id: s
 /** Overwrites key material we own; call in `finally` blocks. */
 export function zeroize(...buffers: (Buffer | undefined)[]): void {
   for (const b of buffers) b?.fill(0);
+}
+
+/**
+ * The audit checkpoint signing key pair (Ed25519). The seed Buffer is zeroed before this returns;
+ * the private KeyObject lives in OpenSSL memory for the writer's lifetime.
+ */
+export function loadSigningKey(path: string): {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  id: string;
+} {
+  const { key, id } = loadKey(path, "audit-signing");
+  try {
+    const privateKey = ed25519PrivateKey(key);
+    return { privateKey, publicKey: createPublicKey(privateKey), id };
+  } finally {
+    zeroize(key);
+  }
+}
+
+/** The audit signing public key as PEM (SPKI), for auditors: not secret. */
+export function signingPublicKeyPem(path: string): string {
+  const doc = readDoc(path);
+  const stored = doc.keys["audit-signing"];
+  if (!stored?.public)
+    throw new KeyFileError(
+      `key file ${path} has no audit-signing key: add one with \`imgsec keys init\``,
+    );
+  return ed25519PublicKey(Buffer.from(stored.public, "base64"))
+    .export({ format: "pem", type: "spki" })
+    .toString();
 }

@@ -1,8 +1,15 @@
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expectOneLineError, runCli } from "../helpers/cli";
-import { KeyFileError, initKeyFile, loadKey } from "../../handlers/keys/keyfile";
+import { runCli } from "../helpers/cli";
+import { createPublicKey, sign, verify } from "node:crypto";
+import {
+  KeyFileError,
+  initKeyFile,
+  loadKey,
+  loadSigningKey,
+  signingPublicKeyPem,
+} from "../../handlers/keys/keyfile";
 
 const dir = () => mkdtempSync(join(tmpdir(), "imgsec-keys-"));
 
@@ -21,17 +28,62 @@ describe("imgsec keys init", () => {
     expect(r.stdout + r.stderr).not.toContain(material);
   });
 
-  test("refuses to overwrite an existing key file without --force", () => {
-    const cwd = dir();
-    expect(runCli(["keys", "init"], { cwd }).code).toBe(0);
-    const before = readFileSync(join(cwd, ".imgsec", "keys.json"), "utf8");
-    expectOneLineError(
-      runCli(["keys", "init"], { cwd }),
-      /^imgsec: key file .* exists; replacing it would change every pseudonym/,
+  test("creates one key per purpose, each different, with the Ed25519 public key beside its seed", () => {
+    const file = join(dir(), "k.json");
+    const { created } = initKeyFile(file);
+    expect(created.map((c) => c.purpose)).toEqual([
+      "pseudonymization",
+      "encryption",
+      "audit",
+      "audit-signing",
+    ]);
+    const doc = JSON.parse(readFileSync(file, "utf8"));
+    const materials = Object.values(doc.keys).map((k) => (k as { material: string }).material);
+    expect(new Set(materials).size).toBe(4);
+    const { privateKey, publicKey } = loadSigningKey(file);
+    const sig = sign(null, Buffer.from("x"), privateKey);
+    expect(verify(null, Buffer.from("x"), createPublicKey(signingPublicKeyPem(file)), sig)).toBe(
+      true,
     );
-    expect(readFileSync(join(cwd, ".imgsec", "keys.json"), "utf8")).toBe(before);
+    expect(publicKey.asymmetricKeyType).toBe("ed25519");
+  });
+
+  test("on an existing file adds only the missing purposes and keeps the others; --force replaces all", () => {
+    const cwd = dir();
+    const file = join(cwd, ".imgsec", "keys.json");
+    expect(runCli(["keys", "init"], { cwd }).code).toBe(0);
+    const before = JSON.parse(readFileSync(file, "utf8"));
+    // An issue-4 key file: only the pseudonymization key.
+    writeFileSync(
+      file,
+      JSON.stringify({ ...before, keys: { pseudonymization: before.keys.pseudonymization } }),
+      { mode: 0o600 },
+    );
+    const r = runCli(["keys", "init"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("pseudonymization");
+    expect(r.stdout).toContain("encryption");
+    const after = JSON.parse(readFileSync(file, "utf8"));
+    expect(after.keys.pseudonymization).toEqual(before.keys.pseudonymization);
+    expect(Object.keys(after.keys)).toHaveLength(4);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = runCli(["keys", "init"], { cwd });
+    expect(again.stdout).toContain("already has a key for every purpose");
+    expect(readFileSync(file, "utf8")).toBe(JSON.stringify(after, null, 2) + "\n");
     expect(runCli(["keys", "init", "--force"], { cwd }).code).toBe(0);
-    expect(readFileSync(join(cwd, ".imgsec", "keys.json"), "utf8")).not.toBe(before);
+    const forced = JSON.parse(readFileSync(file, "utf8"));
+    expect(forced.keys.pseudonymization.material).not.toBe(after.keys.pseudonymization.material);
+  });
+
+  test("keys public prints the checkpoint public key (PEM), never a private key", () => {
+    const cwd = dir();
+    runCli(["keys", "init"], { cwd });
+    const r = runCli(["keys", "public"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
+    const doc = JSON.parse(readFileSync(join(cwd, ".imgsec", "keys.json"), "utf8"));
+    for (const k of Object.values(doc.keys) as { material: string }[])
+      expect(r.stdout).not.toContain(k.material);
   });
 
   test("--keys and IMGSEC_KEYS choose the path, the flag first", () => {
