@@ -1,6 +1,7 @@
 import { ImgsecConfigError } from "../modules/errors";
 import { UnusableInputError } from "../policies/engine/normalize";
 import { KeyFileError } from "../handlers/keys/keyfile";
+import { AuditLogError } from "../handlers/audit/errors";
 
 /** Exit codes shared by every subcommand. */
 export const EXIT_OK = 0;
@@ -20,7 +21,8 @@ export function isExpected(e: unknown): e is Error {
     e instanceof UsageError ||
     e instanceof ImgsecConfigError ||
     e instanceof UnusableInputError ||
-    e instanceof KeyFileError
+    e instanceof KeyFileError ||
+    e instanceof AuditLogError
   );
 }
 

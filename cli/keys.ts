@@ -4,7 +4,10 @@ import { writeFileAtomically } from "./fs-atomic";
 
 /** `imgsec keys init`: a local key file of separate, purpose-bound keys (mode 0600). */
 export function keysCommand(setExit: (code: number) => void): Command {
-  const keys = new Command("keys").description("manage the local key file (.imgsec/keys.json)");
+  // exitOverride: an added command does not inherit it, and usage errors must exit 2, not 1.
+  const keys = new Command("keys")
+    .description("manage the local key file (.imgsec/keys.json)")
+    .exitOverride();
   keys
     .command("init")
     .description(

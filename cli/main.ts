@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { writeFileAtomically } from "./fs-atomic";
+import { auditCommand } from "./audit";
 import { keysCommand } from "./keys";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
 
@@ -87,6 +88,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program.addCommand(keysCommand(setExit));
+  program.addCommand(auditCommand(setExit));
 
   program
     .command("deid")

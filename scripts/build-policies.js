@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 "use strict";
 // Compiles the Rego rules to WebAssembly and extracts their METADATA into a JSON catalog
-// (rego.metadata is not available under WASM). Outputs, committed so users need neither Go nor opa:
-//   policies/dist/deployment.wasm   entrypoint imgsec/main/results
-//   policies/dist/catalog.json      [{package, id, title, description, severity, level, controls, resource_types, remediation}]
+// (rego.metadata is not available under WASM). Two bundles, each with its own entrypoint, rules
+// and catalog; outputs are committed so users need neither Go nor opa:
+//   policies/dist/deployment.wasm        entrypoint imgsec/main/results (policies/rules/**)
+//   policies/dist/catalog.json           [{package, id, title, description, severity, level, controls, resource_types, remediation}]
+//   policies/RULES.md                    the deployment rules as a table
+//   policies/dist/package.wasm           entrypoint imgsec/package/main/results (policies/package/rules/*)
+//   policies/dist/package-catalog.json   the package rules' catalog, same shape
+//   policies/package/RULES.md            the package rules as a table
 // `--check` builds into a temporary folder and fails (exit 1) when the committed files are stale.
 const { execFileSync } = require("node:child_process");
 const {
@@ -16,13 +21,46 @@ const {
   mkdirSync,
 } = require("node:fs");
 const { tmpdir } = require("node:os");
-const { join } = require("node:path");
+const { join, relative } = require("node:path");
 
 const ROOT = join(__dirname, "..");
 const POLICIES = join(ROOT, "policies");
 const DIST = join(POLICIES, "dist");
 const OPA = process.env.OPA || join(ROOT, ".tools", "bin", "opa");
 const SEVERITIES = ["critical", "high", "medium", "low"];
+
+/**
+ * The bundles: `sources` are compiled (tests, docs and data ignored) with `entrypoint`; every Rego
+ * package under `rulePrefix` is a rule and needs package METADATA.
+ */
+const BUNDLES = [
+  {
+    name: "deployment",
+    entrypoint: "imgsec/main/results",
+    sources: ["policies/main.rego", "policies/lib", "policies/rules"],
+    rulePrefix: "data.imgsec.rules.",
+    wasm: join(DIST, "deployment.wasm"),
+    catalog: join(DIST, "catalog.json"),
+    rules: join(POLICIES, "RULES.md"),
+    heading: "# imgsec deployment rules",
+    resourceColumn: true,
+    ruleFile: (pkg) => pkg.replace(/^imgsec\.rules\./, "rules/").replace(/\./g, "/"),
+  },
+  {
+    name: "package",
+    entrypoint: "imgsec/package/main/results",
+    sources: ["policies/package/main.rego", "policies/package/lib", "policies/package/rules"],
+    rulePrefix: "data.imgsec.package.rules.",
+    wasm: join(DIST, "package.wasm"),
+    catalog: join(DIST, "package-catalog.json"),
+    rules: join(POLICIES, "package", "RULES.md"),
+    heading: "# imgsec package rules",
+    intro:
+      "Checked by `imgsec verify-package` on an AWS Encryption SDK message's header, body framing and signature, without decrypting. Thresholds and allow-lists: `policies/package/params.json`.",
+    resourceColumn: false,
+    ruleFile: (pkg) => pkg.replace(/^imgsec\.package\.rules\./, "rules/").replace(/\./g, "/"),
+  },
+];
 
 function fail(message) {
   process.stderr.write(`build-policies: ${message}\n`);
@@ -56,20 +94,19 @@ function wasmCapabilities(dir) {
   return file;
 }
 
-function buildCatalog() {
-  const inspected = JSON.parse(opa(["inspect", "-a", "-f", "json", "policies"]));
+function buildCatalog(inspected, bundle) {
   const citations = new Set(
     JSON.parse(
       readFileSync(join(ROOT, "compliance", "hipaa-security-rule.json"), "utf8"),
     ).security_rule.map((r) => r.citation),
   );
   const rulePackages = Object.keys(inspected.namespaces || {}).filter(
-    (p) => p.startsWith("data.imgsec.rules.") && !p.endsWith("_test"),
+    (p) => p.startsWith(bundle.rulePrefix) && !p.endsWith("_test"),
   );
   const entries = [];
   for (const a of inspected.annotations || []) {
     const pkg = a.path.map((p) => p.value).join(".");
-    if (a.annotations.scope !== "package" || !pkg.startsWith("data.imgsec.rules.")) continue;
+    if (a.annotations.scope !== "package" || !pkg.startsWith(bundle.rulePrefix)) continue;
     const c = a.annotations.custom || {};
     const where = `${a.location.file}`;
     const entry = {
@@ -112,62 +149,79 @@ function buildCatalog() {
   return entries.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function build(outDir) {
+/** Every bundle's WASM, catalog and rules table, built in a temporary folder. */
+function build() {
   const work = mkdtempSync(join(tmpdir(), "imgsec-policies-"));
   try {
     opa(["check", "--strict", "policies"]);
     const caps = wasmCapabilities(work);
-    const bundle = join(work, "bundle.tar.gz");
-    opa([
-      "build",
-      "-t",
-      "wasm",
-      "-e",
-      "imgsec/main/results",
-      "--capabilities",
-      caps,
-      "--ignore",
-      "*_test.rego",
-      "--ignore",
-      "README.md",
-      "--ignore",
-      "engine",
-      "--ignore",
-      "dist",
-      "--ignore",
-      "*.json",
-      "-o",
-      bundle,
-      "policies/main.rego",
-      "policies/lib",
-      "policies/rules",
-    ]);
-    execFileSync("tar", ["-xzf", bundle, "-C", work, "/policy.wasm"], { stdio: "pipe" });
-    const catalog = buildCatalog();
-    mkdirSync(outDir, { recursive: true });
-    return {
-      wasm: readFileSync(join(work, "policy.wasm")),
-      catalog: JSON.stringify(catalog, null, 2) + "\n",
-      rules: rulesMarkdown(catalog),
-    };
+    const inspected = JSON.parse(opa(["inspect", "-a", "-f", "json", "policies"]));
+    const ids = new Map();
+    return BUNDLES.map((b) => {
+      const catalog = buildCatalog(inspected, b);
+      for (const e of catalog) {
+        if (ids.has(e.id)) fail(`rule id ${e.id} is used by ${ids.get(e.id)} and ${e.package}`);
+        ids.set(e.id, e.package);
+      }
+      return {
+        bundle: b,
+        wasm: compile(work, caps, b),
+        catalog: JSON.stringify(catalog, null, 2) + "\n",
+        rules: rulesMarkdown(catalog, b),
+      };
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
+/** One bundle compiled to WebAssembly (the policy.wasm inside opa's bundle). */
+function compile(work, caps, b) {
+  const dir = join(work, b.name);
+  mkdirSync(dir);
+  const bundle = join(dir, "bundle.tar.gz");
+  opa([
+    "build",
+    "-t",
+    "wasm",
+    "-e",
+    b.entrypoint,
+    "--capabilities",
+    caps,
+    "--ignore",
+    "*_test.rego",
+    "--ignore",
+    "README.md",
+    "--ignore",
+    "engine",
+    "--ignore",
+    "dist",
+    "--ignore",
+    "*.json",
+    "-o",
+    bundle,
+    ...b.sources,
+  ]);
+  execFileSync("tar", ["-xzf", bundle, "-C", dir, "/policy.wasm"], { stdio: "pipe" });
+  return readFileSync(join(dir, "policy.wasm"));
+}
+
 /** A readable rules table for auditors and the README, generated from the catalog. */
-function rulesMarkdown(catalog) {
+function rulesMarkdown(catalog, b) {
   const rows = catalog.map(
     (r) =>
-      `| ${r.id} | ${r.title} | ${r.severity}${r.level === "warning" ? " (warning)" : ""} | ${r.controls.join(", ")} | ${r.resource_types.map((t) => "`" + t + "`").join(", ")} | \`${r.package.replace(/^imgsec\.rules\./, "rules/").replace(/\./g, "/")}.rego\` |`,
+      `| ${r.id} | ${r.title} | ${r.severity}${r.level === "warning" ? " (warning)" : ""} | ${r.controls.join(", ")} |${b.resourceColumn ? ` ${r.resource_types.map((t) => "`" + t + "`").join(", ")} |` : ""} \`${b.ruleFile(r.package)}.rego\` |`,
   );
   return [
-    "# imgsec deployment rules",
+    b.heading,
     "",
     "Generated by `npm run build:policies` from each rule's METADATA; do not edit. HIPAA citations are 45 CFR Part 164.",
+    ...(b.intro ? ["", b.intro] : []),
     "",
-    "| id | title | severity | HIPAA controls | resource types | file |",
-    "|---|---|---|---|---|---|",
+    b.resourceColumn
+      ? "| id | title | severity | HIPAA controls | resource types | file |"
+      : "| id | title | severity | HIPAA controls | file |",
+    b.resourceColumn ? "|---|---|---|---|---|---|" : "|---|---|---|---|---|",
     ...rows,
     "",
   ].join("\n");
@@ -178,40 +232,40 @@ function writeAtomically(file, data) {
   renameSync(`${file}.tmp`, file);
 }
 
+const rel = (file) => relative(ROOT, file);
+
 function main() {
   if (!existsSync(OPA))
     fail(`opa not found at ${OPA}: run scripts/setup-tools.sh (or set OPA=/path/to/opa)`);
   const check = process.argv.includes("--check");
-  const { wasm, catalog, rules } = build(DIST);
-  const wasmFile = join(DIST, "deployment.wasm");
-  const catalogFile = join(DIST, "catalog.json");
-  const rulesFile = join(POLICIES, "RULES.md");
+  const built = build();
   if (check) {
-    const staleWasm = !existsSync(wasmFile) || !readFileSync(wasmFile).equals(wasm);
-    const staleCatalog = !existsSync(catalogFile) || readFileSync(catalogFile, "utf8") !== catalog;
-    const staleRules = !existsSync(rulesFile) || readFileSync(rulesFile, "utf8") !== rules;
-    if (staleWasm || staleCatalog || staleRules) {
-      const which = [
-        staleWasm && "deployment.wasm",
-        staleCatalog && "catalog.json",
-        staleRules && "RULES.md",
-      ];
+    const stale = [];
+    for (const { bundle: b, wasm, catalog, rules } of built) {
+      if (!existsSync(b.wasm) || !readFileSync(b.wasm).equals(wasm)) stale.push(rel(b.wasm));
+      if (!existsSync(b.catalog) || readFileSync(b.catalog, "utf8") !== catalog)
+        stale.push(rel(b.catalog));
+      if (!existsSync(b.rules) || readFileSync(b.rules, "utf8") !== rules) stale.push(rel(b.rules));
+    }
+    if (stale.length) {
       process.stderr.write(
-        `build-policies: committed ${which.filter(Boolean).join(", ")} stale: run npm run build:policies and commit\n`,
+        `build-policies: committed ${stale.join(", ")} stale: run npm run build:policies and commit\n`,
       );
       process.exit(1);
     }
-    process.stderr.write(
-      `build-policies: policies/dist is up to date (${JSON.parse(catalog).length} rules)\n`,
-    );
+    const counts = built.map((x) => `${JSON.parse(x.catalog).length} ${x.bundle.name} rules`);
+    process.stderr.write(`build-policies: policies/dist is up to date (${counts.join(", ")})\n`);
     return;
   }
-  writeAtomically(wasmFile, wasm);
-  writeAtomically(catalogFile, catalog);
-  writeAtomically(rulesFile, rules);
-  process.stderr.write(
-    `build-policies: wrote policies/dist/deployment.wasm (${wasm.length} bytes) and catalog.json (${JSON.parse(catalog).length} rules)\n`,
-  );
+  mkdirSync(DIST, { recursive: true });
+  for (const { bundle: b, wasm, catalog, rules } of built) {
+    writeAtomically(b.wasm, wasm);
+    writeAtomically(b.catalog, catalog);
+    writeAtomically(b.rules, rules);
+    process.stderr.write(
+      `build-policies: wrote ${rel(b.wasm)} (${wasm.length} bytes), ${rel(b.catalog)} (${JSON.parse(catalog).length} rules) and ${rel(b.rules)}\n`,
+    );
+  }
 }
 
 main();

@@ -11,3 +11,6 @@ export type { OptionName } from "./options";
 export { PseudonymMapping } from "./patient";
 export { DEFAULT_PIXEL_MASKS } from "./mask";
 export type { PixelMaskRule, MaskRectangle } from "./mask";
+export { policyHash, profilePolicyHash } from "./policy";
+export { inspectDeidentified, NotDeidentifiedError } from "./inspect";
+export type { DeidentifiedFacts } from "./inspect";

@@ -6,8 +6,10 @@ import { NormalizedStack } from "./normalize";
 import { projectRoot } from "./paths";
 import { CheckResult } from "./result";
 
-type LoadedPolicy = ReturnType<typeof loadPolicySync>;
-interface RawResult {
+export type LoadedPolicy = ReturnType<typeof loadPolicySync>;
+
+/** One result as a compiled bundle's entrypoint returns it, before the catalog completes it. */
+export interface RawResult {
   package: string;
   resource: string;
   status: "PASS" | "FAIL";
@@ -27,6 +29,69 @@ export function defaultParams(): Params {
   return JSON.parse(readFileSync(join(projectRoot(), "policies", "params.json"), "utf8")) as Params;
 }
 
+/** The folder holding the compiled bundles and their catalogs (policies/dist). */
+export function distDir(): string {
+  return join(projectRoot(), "policies", "dist");
+}
+
+/** A compiled bundle's WASM bytes and its rule catalog, read from `dist`. */
+export function readBundle(
+  dist: string,
+  wasmFile: string,
+  catalogFile: string,
+): { wasm: Buffer; catalog: RuleMeta[] } {
+  return {
+    wasm: readFileSync(join(dist, wasmFile)),
+    catalog: loadCatalog(join(dist, catalogFile)),
+  };
+}
+
+/** The raw results of one evaluation of `entrypoint` (an empty list when it is undefined). */
+export function evaluateEntrypoint(
+  policy: LoadedPolicy,
+  input: unknown,
+  entrypoint: string,
+): RawResult[] {
+  const out = policy.evaluate(input, entrypoint) as { result: RawResult[] }[];
+  return out[0]?.result ?? [];
+}
+
+/**
+ * Raw results completed from the rule catalog (id, title, severity, controls, remediation; a
+ * warning-level rule's FAIL becomes WARN), sorted so output is stable across runs and engines.
+ * `stack` is set on every result when given, and left out otherwise.
+ */
+export function completeResults(
+  raw: RawResult[],
+  byPackage: Map<string, RuleMeta>,
+  stack?: string,
+): CheckResult[] {
+  const results = raw.map((r): CheckResult => {
+    const meta = byPackage.get(r.package);
+    if (!meta)
+      throw new Error(`rule package ${r.package} is missing from the catalog: rebuild policies`);
+    return {
+      rule: meta.id,
+      title: meta.title,
+      status: r.status === "FAIL" && meta.level === "warning" ? "WARN" : r.status,
+      resource: r.resource,
+      ...(stack === undefined ? {} : { stack }),
+      severity: meta.severity,
+      controls: meta.controls,
+      message: r.message,
+      remediation: meta.remediation,
+    };
+  });
+  // opa-wasm returns sets in insertion order; sort so output is stable across runs and engines.
+  return results.sort(
+    (a, b) =>
+      a.rule.localeCompare(b.rule) ||
+      a.resource.localeCompare(b.resource) ||
+      a.status.localeCompare(b.status) ||
+      a.message.localeCompare(b.message),
+  );
+}
+
 /**
  * The deployment gate: the compiled rules (policies/dist/deployment.wasm) evaluated in-process,
  * one stack per evaluation, with each result completed from the rule catalog.
@@ -41,9 +106,9 @@ export class DeploymentGate {
     this.byPackage = new Map(catalog.map((r) => [r.package, r]));
   }
 
-  static load(dist = join(projectRoot(), "policies", "dist")): DeploymentGate {
-    const wasm = readFileSync(join(dist, "deployment.wasm"));
-    return new DeploymentGate(loadPolicySync(wasm), loadCatalog(join(dist, "catalog.json")));
+  static load(dist = distDir()): DeploymentGate {
+    const { wasm, catalog } = readBundle(dist, "deployment.wasm", "catalog.json");
+    return new DeploymentGate(loadPolicySync(wasm), catalog);
   }
 
   evaluate(stack: NormalizedStack, params: Params = defaultParams()): CheckResult[] {
@@ -54,31 +119,7 @@ export class DeploymentGate {
       resources: stack.resources,
       by_type: resourcesByType(stack),
     };
-    const out = this.policy.evaluate(input, "imgsec/main/results") as { result: RawResult[] }[];
-    const raw = out[0]?.result ?? [];
-    const results = raw.map((r): CheckResult => {
-      const meta = this.byPackage.get(r.package);
-      if (!meta)
-        throw new Error(`rule package ${r.package} is missing from the catalog: rebuild policies`);
-      return {
-        rule: meta.id,
-        title: meta.title,
-        status: r.status === "FAIL" && meta.level === "warning" ? "WARN" : r.status,
-        resource: r.resource,
-        stack: stack.stack,
-        severity: meta.severity,
-        controls: meta.controls,
-        message: r.message,
-        remediation: meta.remediation,
-      };
-    });
-    // opa-wasm returns sets in insertion order; sort so output is stable across runs and engines.
-    return results.sort(
-      (a, b) =>
-        a.rule.localeCompare(b.rule) ||
-        a.resource.localeCompare(b.resource) ||
-        a.status.localeCompare(b.status) ||
-        a.message.localeCompare(b.message),
-    );
+    const raw = evaluateEntrypoint(this.policy, input, "imgsec/main/results");
+    return completeResults(raw, this.byPackage, stack.stack);
   }
 }

@@ -1,0 +1,42 @@
+/** The tamper-evident audit log: writer, verifier, S3 Object Lock sink. See README.md. */
+export { AuditLogError, AuditEventError } from "./errors";
+export { resolveActor, checkActor } from "./actor";
+export {
+  AUDIT_OPS,
+  AUDIT_OUTCOMES,
+  validateEvent,
+  type AuditEvent,
+  type AuditObject,
+  type AuditOp,
+  type AuditOutcome,
+  type AuditRecord,
+} from "./schema";
+export {
+  openAuditLog,
+  auditLogPath,
+  DEFAULT_AUDIT_LOG,
+  DEFAULT_CHECKPOINT_EVERY,
+  type AuditWriter,
+  type AppendResult,
+  type OpenAuditLogOptions,
+} from "./writer";
+export type { AuditSink, AuditSegment } from "./sink";
+export {
+  s3Sink,
+  s3SinkFromEnv,
+  s3ClientFromEnv,
+  readS3Log,
+  parseS3Url,
+  type S3SinkOptions,
+} from "./s3";
+export {
+  verifyAuditLog,
+  describe as describeFirstBad,
+  type AuditLogInput,
+  type AuditVerifyReport,
+  type FirstBad,
+  type TamperKind,
+  type VerifyOptions,
+} from "./verify";
+export { AUDIT_RULES } from "./rules";
+export { canonical, publicKeyFingerprint } from "./canonical";

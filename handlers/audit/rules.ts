@@ -1,0 +1,73 @@
+import { CheckResult, Severity } from "../../policies/engine/result";
+
+/** Rule metadata for `imgsec audit verify` results (same shape as every imgsec check). */
+export interface AuditRule {
+  rule: string;
+  title: string;
+  severity: Severity;
+  controls: string[];
+  remediation: string;
+}
+
+const INTEGRITY = ["164.312(b)", "164.312(c)(1)", "164.312(c)(2)"];
+const EVIDENCE =
+  "Keep the file unchanged as evidence, compare it with the S3 Object Lock copy (imgsec audit verify s3://bucket/prefix/), and investigate who had write access to it.";
+
+export const AUDIT_RULES = {
+  hmac: {
+    rule: "IMGSEC-AUDIT-001",
+    title: "Every audit record carries a valid HMAC under the audit key",
+    severity: "critical",
+    controls: INTEGRITY,
+    remediation: `A record whose HMAC fails was written or changed by someone without the audit key. ${EVIDENCE}`,
+  },
+  chain: {
+    rule: "IMGSEC-AUDIT-002",
+    title:
+      "The audit log's hash chain is unbroken (consecutive seq, each record names its predecessor's hash)",
+    severity: "critical",
+    controls: INTEGRITY,
+    remediation: `A broken chain means records were deleted, inserted, reordered, replayed or changed. ${EVIDENCE}`,
+  },
+  signatures: {
+    rule: "IMGSEC-AUDIT-003",
+    title: "Audit checkpoints carry valid Ed25519 signatures, at least every N records",
+    severity: "critical",
+    controls: INTEGRITY,
+    remediation: `A checkpoint whose signature fails means the records it covers, or the checkpoint, were rewritten (possibly by a holder of the HMAC key). ${EVIDENCE}`,
+  },
+  complete: {
+    rule: "IMGSEC-AUDIT-004",
+    title: "The audit log is complete: it ends with a close checkpoint covering every record",
+    severity: "high",
+    controls: ["164.312(b)", "164.312(c)(1)"],
+    remediation: `A log that ends without a close checkpoint was cut short or its last writer crashed; if writers are still running, verify with --allow-open. ${EVIDENCE}`,
+  },
+  wellformed: {
+    rule: "IMGSEC-AUDIT-005",
+    title: "Every line of the audit log is a complete, well-formed record",
+    severity: "high",
+    controls: ["164.312(b)", "164.312(c)(1)"],
+    remediation: `A torn last line is left by a crash mid-write: writers refuse to extend such a log, so start a new one and keep this one. A malformed line elsewhere was written by something other than imgsec. ${EVIDENCE}`,
+  },
+} satisfies Record<string, AuditRule>;
+export type AuditRuleKey = keyof typeof AUDIT_RULES;
+
+export function result(
+  key: AuditRuleKey,
+  status: CheckResult["status"],
+  resource: string,
+  message: string,
+): CheckResult {
+  const r = AUDIT_RULES[key];
+  return {
+    rule: r.rule,
+    title: r.title,
+    status,
+    resource,
+    severity: r.severity,
+    controls: [...r.controls],
+    message,
+    remediation: r.remediation,
+  };
+}

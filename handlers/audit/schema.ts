@@ -1,0 +1,289 @@
+/**
+ * What an audit record may hold. Events refer to objects only by pseudonymous id or digest, and
+ * their details are numbers, booleans and short enum-like tokens: there is no field where free
+ * text, a path or a name fits, which is how "no PHI in the audit log" is enforced by structure.
+ */
+import { z } from "zod";
+import { AuditEventError } from "./errors";
+
+export const AUDIT_OPS = [
+  "deid",
+  "encrypt",
+  "decrypt",
+  "verify-package",
+  "check",
+  "audit-verify",
+  "keys",
+] as const;
+export const AUDIT_OUTCOMES = ["ok", "failed", "refused", "error"] as const;
+export type AuditOp = (typeof AUDIT_OPS)[number];
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** An IAM ARN or `local:<user>`. */
+export const ACTOR_RE = /^[A-Za-z0-9_.:@/+=,-]{1,200}$/;
+export const DATASET_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+// A UUID-derived UID (PS3.5 B.2): "2.25." and at most 39 digits, no leading zero; 64 chars max.
+const UID_RE = /^2\.25\.(0|[1-9][0-9]{0,38})$/;
+const PSEUDONYM_RE = /^[A-Z0-9-]{1,64}$/;
+const TOKEN_RE = /^[A-Za-z0-9_.:-]{0,64}$/;
+const DETAIL_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+export const MAX_OBJECTS = 256;
+export const MAX_DETAILS = 32;
+
+const Digest = z.string().regex(DIGEST_RE);
+export const AuditObjectSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("package"), digest: Digest }),
+  z.strictObject({ kind: z.literal("dataset"), id: z.string().regex(DATASET_ID_RE) }),
+  z.strictObject({ kind: z.literal("instance"), uid: z.string().regex(UID_RE) }),
+  z.strictObject({ kind: z.literal("patient"), pseudonym: z.string().regex(PSEUDONYM_RE) }),
+  z.strictObject({ kind: z.literal("input"), digest: Digest }),
+]);
+export type AuditObject = z.infer<typeof AuditObjectSchema>;
+
+const Details = z
+  .record(
+    z.string().regex(DETAIL_KEY_RE),
+    z.union([z.number(), z.boolean(), z.string().regex(TOKEN_RE)]),
+  )
+  .refine((d) => Object.keys(d).length <= MAX_DETAILS, {
+    message: `at most ${MAX_DETAILS} details`,
+  });
+
+const EventFields = {
+  op: z.enum(AUDIT_OPS),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  objects: z.array(AuditObjectSchema).max(MAX_OBJECTS),
+  details: Details,
+};
+
+/** What a caller appends. `objects` and `details` default to empty. */
+export const AuditEventSchema = z.strictObject({
+  op: EventFields.op,
+  outcome: EventFields.outcome,
+  objects: EventFields.objects.optional(),
+  details: Details.optional(),
+});
+export type AuditEvent = z.input<typeof AuditEventSchema>;
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+export const LOG_ID_RE = /^[0-9a-f]{32}$/;
+const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const Base = {
+  v: z.literal(1),
+  log: z.string().regex(LOG_ID_RE),
+  seq: z.number().int().nonnegative(),
+  ts: z.string().regex(TS_RE),
+  actor: z.string().regex(ACTOR_RE),
+  prev: Hex64,
+  hmac: Hex64,
+};
+const Fingerprint = z.string().regex(/^[0-9a-f]{32}$/);
+
+export const OpenRecordSchema = z.strictObject({
+  ...Base,
+  type: z.literal("open"),
+  alg: z.literal("ed25519"),
+  auditKey: z.string().regex(/^[0-9a-f]{16}$/),
+  signer: Fingerprint,
+  every: z.number().int().min(1).max(1_000_000),
+});
+export const EventRecordSchema = z.strictObject({
+  ...Base,
+  type: z.literal("event"),
+  ...EventFields,
+});
+export const CheckpointRecordSchema = z.strictObject({
+  ...Base,
+  type: z.literal("checkpoint"),
+  alg: z.literal("ed25519"),
+  covers: z.number().int().nonnegative(),
+  head: Hex64,
+  key: Fingerprint,
+  reason: z.enum(["interval", "close"]),
+  sig: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
+});
+export const AuditRecordSchema = z.discriminatedUnion("type", [
+  OpenRecordSchema,
+  EventRecordSchema,
+  CheckpointRecordSchema,
+]);
+export type OpenRecord = z.infer<typeof OpenRecordSchema>;
+export type EventRecord = z.infer<typeof EventRecordSchema>;
+export type CheckpointRecord = z.infer<typeof CheckpointRecordSchema>;
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+
+// Field names the schema defines: safe to show in an error. Anything else (a detail key, an
+// unexpected field) could itself be PHI, so errors show its position, never its text.
+const KNOWN_FIELDS = new Set([
+  "op",
+  "outcome",
+  "objects",
+  "details",
+  "kind",
+  "digest",
+  "id",
+  "uid",
+  "pseudonym",
+]);
+
+function describePath(path: PropertyKey[]): string {
+  let out = "";
+  for (let i = 0; i < path.length; i++) {
+    const p = path[i];
+    if (typeof p === "number") out += `[${p}]`;
+    else if (path[i - 1] === "details") out += "[<key>]";
+    else if (typeof p === "string" && KNOWN_FIELDS.has(p)) out += (out ? "." : "") + p;
+    else out += (out ? "." : "") + "<field>";
+  }
+  return out || "event";
+}
+
+function explain(issue: z.core.$ZodIssue): string {
+  const where = describePath(issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `${where} has a field the audit schema does not allow`;
+    case "invalid_key":
+      return `${where} has a detail key that is not an identifier (letters, digits, _; at most 32)`;
+    case "invalid_format":
+      return where.startsWith("details")
+        ? `${where} is not a number, boolean or enum-like token (free text, paths and names are not allowed)`
+        : `${where} is not a pseudonymous id or digest of the required form`;
+    case "invalid_union":
+      return where.startsWith("details")
+        ? `${where} is not a number, boolean or enum-like token (free text, paths and names are not allowed)`
+        : `${where} is not an allowed object reference (package, dataset, instance, patient, input)`;
+    case "invalid_value":
+      return `${where} is not one of the allowed values`;
+    case "too_big":
+      return `${where} is too large`;
+    default:
+      return `${where} is invalid (${issue.code})`;
+  }
+}
+
+/** Validates an event; throws AuditEventError naming the field (never echoing its value). */
+export function validateEvent(event: unknown): {
+  op: AuditOp;
+  outcome: AuditOutcome;
+  objects: AuditObject[];
+  details: Record<string, number | boolean | string>;
+} {
+  const r = AuditEventSchema.safeParse(event);
+  if (!r.success) {
+    throw new AuditEventError(`audit event refused: ${explain(r.error.issues[0])}`);
+  }
+  return {
+    op: r.data.op,
+    outcome: r.data.outcome,
+    objects: r.data.objects ?? [],
+    details: r.data.details ?? {},
+  };
+}
+
+// The verifier's fast check of a parsed record: the same rules as AuditRecordSchema, written out
+// by hand because it runs on every line of logs with millions of records. A test keeps the two
+// in agreement on valid records and on every single-field mutation of them.
+const HEX64_RE = /^[0-9a-f]{64}$/;
+const HEX32_RE = /^[0-9a-f]{32}$/;
+const HEX16_RE = /^[0-9a-f]{16}$/;
+const SIG_RE = /^[A-Za-z0-9+/]{86}==$/;
+const BASE_KEYS = ["v", "log", "seq", "ts", "actor", "prev", "hmac", "type"];
+const KEYS_BY_TYPE: Record<string, Set<string>> = {
+  open: new Set([...BASE_KEYS, "alg", "auditKey", "signer", "every"]),
+  event: new Set([...BASE_KEYS, "op", "outcome", "objects", "details"]),
+  checkpoint: new Set([...BASE_KEYS, "alg", "covers", "head", "key", "reason", "sig"]),
+};
+const OPS = new Set<unknown>(AUDIT_OPS);
+const OUTCOMES = new Set<unknown>(AUDIT_OUTCOMES);
+const OBJECT_FIELD: Record<string, [string, RegExp]> = {
+  package: ["digest", DIGEST_RE],
+  dataset: ["id", DATASET_ID_RE],
+  instance: ["uid", UID_RE],
+  patient: ["pseudonym", PSEUDONYM_RE],
+  input: ["digest", DIGEST_RE],
+};
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown, re: RegExp) => typeof v === "string" && re.test(v);
+const uint = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function hasExactly(rec: Record<string, unknown>, keys: Set<string>): boolean {
+  let n = 0;
+  for (const k in rec) {
+    if (!keys.has(k)) return false;
+    n++;
+  }
+  return n === keys.size;
+}
+
+function objectRefOk(o: unknown): boolean {
+  if (!isObj(o)) return false;
+  const spec = typeof o.kind === "string" ? OBJECT_FIELD[o.kind] : undefined;
+  if (!spec || !Object.hasOwn(OBJECT_FIELD, o.kind as string)) return false;
+  const keys = Object.keys(o);
+  return keys.length === 2 && Object.hasOwn(o, spec[0]) && str(o[spec[0]], spec[1]);
+}
+
+function detailsOk(d: unknown): boolean {
+  if (!isObj(d)) return false;
+  let n = 0;
+  for (const k in d) {
+    if (!DETAIL_KEY_RE.test(k)) return false;
+    const v = d[k];
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return false;
+    } else if (typeof v !== "boolean" && !str(v, TOKEN_RE)) return false;
+    n++;
+  }
+  return n <= MAX_DETAILS;
+}
+
+/** Whether a parsed line is a valid audit record (same answer as AuditRecordSchema, faster). */
+export function isAuditRecord(rec: unknown): rec is AuditRecord {
+  if (!isObj(rec)) return false;
+  const keys = typeof rec.type === "string" ? KEYS_BY_TYPE[rec.type] : undefined;
+  if (!keys || !Object.hasOwn(KEYS_BY_TYPE, rec.type as string) || !hasExactly(rec, keys))
+    return false;
+  if (
+    rec.v !== 1 ||
+    !str(rec.log, LOG_ID_RE) ||
+    !uint(rec.seq) ||
+    !str(rec.ts, TS_RE) ||
+    !str(rec.actor, ACTOR_RE) ||
+    !str(rec.prev, HEX64_RE) ||
+    !str(rec.hmac, HEX64_RE)
+  )
+    return false;
+  switch (rec.type) {
+    case "open":
+      return (
+        rec.alg === "ed25519" &&
+        str(rec.auditKey, HEX16_RE) &&
+        str(rec.signer, HEX32_RE) &&
+        Number.isSafeInteger(rec.every) &&
+        (rec.every as number) >= 1 &&
+        (rec.every as number) <= 1_000_000
+      );
+    case "event":
+      return (
+        OPS.has(rec.op) &&
+        OUTCOMES.has(rec.outcome) &&
+        Array.isArray(rec.objects) &&
+        rec.objects.length <= MAX_OBJECTS &&
+        rec.objects.every(objectRefOk) &&
+        detailsOk(rec.details)
+      );
+    default:
+      return (
+        rec.alg === "ed25519" &&
+        uint(rec.covers) &&
+        str(rec.head, HEX64_RE) &&
+        str(rec.key, HEX32_RE) &&
+        (rec.reason === "interval" || rec.reason === "close") &&
+        str(rec.sig, SIG_RE)
+      );
+  }
+}

@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import burnedIn from "./data/burned-in.json";
+import cleanWords from "./data/clean-words.json";
+import iodTypes from "./data/iod-types.json";
+import pixelMasks from "./data/pixel-masks.json";
+import profile from "./data/profile.json";
+import safeAttributes from "./data/safe-attributes.json";
+import safePrivate from "./data/safe-private.json";
+import { OPTION_NAMES, OptionName, PROFILES } from "./options";
+
+/**
+ * The policy hash: SHA-256 over the de-identification rules the engine ships (Table E.1-1 and our
+ * lists) and the options applied. It goes into every package's encryption context, so a reader can
+ * refuse content produced under a policy it has not accepted; any change to the rules or the
+ * options changes it.
+ */
+const RULES_DIGEST = createHash("sha256")
+  .update(
+    JSON.stringify({
+      profile,
+      safeAttributes,
+      safePrivate,
+      cleanWords,
+      iodTypes,
+      pixelMasks,
+      burnedIn,
+    }),
+  )
+  .digest("hex");
+
+export function policyHash(options: readonly OptionName[]): string {
+  const sorted = [...new Set(options)].sort();
+  return createHash("sha256")
+    .update(JSON.stringify({ policy: "imgsec-deid/1", rules: RULES_DIGEST, options: sorted }))
+    .digest("hex");
+}
+
+/** Policy hash of a named profile (strict, research). */
+export function profilePolicyHash(name: string): string {
+  const options = PROFILES[name];
+  if (!options) throw new Error(`unknown profile ${name}`);
+  return policyHash(options);
+}
+
+export const isKnownOption = (s: string): s is OptionName =>
+  (OPTION_NAMES as readonly string[]).includes(s);
