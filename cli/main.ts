@@ -123,6 +123,99 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command("encrypt")
+    .description("encrypt de-identified DICOM into packages (AWS Encryption SDK messages)")
+    .argument("<input>", "a de-identified DICOM file or a folder of them (from imgsec deid)")
+    .argument(
+      "<output>",
+      "package file, or a folder (packages are named <SOP Instance UID>.imgsec)",
+    )
+    .requiredOption("--dataset <id>", "dataset id recorded in the encryption context (no PHI)")
+    .option("--modality <code>", "expected Modality; a file with another one is refused")
+    .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
+    .option(
+      "--kms-key <arn>",
+      "wrap with this AWS KMS key instead (repeatable: multi-region)",
+      collect,
+      [],
+    )
+    .option("--suite <suite>", "signed (default: anyone can verify without a key) or unsigned")
+    .option("--frame-length <bytes>", "frame length in bytes (default 1 MiB)")
+    .option(
+      "--audit-log <file>",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl)",
+    )
+    .option("--no-audit", "do not record in the audit log (reported)")
+    .addOption(formatOption())
+    .action(async (input: string, output: string, opts: EncryptOptions) => {
+      const { formatPackagesText, runEncrypt } = await import("./packages");
+      const report = await runEncrypt(input, output, opts);
+      if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else process.stdout.write(formatPackagesText(report, "encrypt"));
+      process.stderr.write(`${report.audit}\n`);
+      const s = report.summary;
+      setExit((s.refused as number) + (s.failed as number) > 0 ? EXIT_FINDINGS : EXIT_OK);
+    });
+
+  program
+    .command("decrypt")
+    .description("decrypt packages, refusing any that fail authentication or expectations")
+    .argument("<input>", "a package or a folder of packages")
+    .argument("<output>", "output file, or a folder (files are named <SOP Instance UID>.dcm)")
+    .option("--dataset <id>", "refuse packages of any other dataset")
+    .option(
+      "--accept-policy <hash|profile>",
+      "accepted de-identification policy (repeatable; default: the strict profile)",
+      collect,
+      [],
+    )
+    .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
+    .option("--kms-key <arn>", "unwrap with this AWS KMS key ARN instead (repeatable)", collect, [])
+    .option(
+      "--audit-log <file>",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl)",
+    )
+    .option("--no-audit", "do not record in the audit log (reported)")
+    .addOption(formatOption())
+    .action(async (input: string, output: string, opts: DecryptOptions) => {
+      const { formatPackagesText, runDecrypt } = await import("./packages");
+      const report = await runDecrypt(input, output, opts);
+      if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else process.stdout.write(formatPackagesText(report, "decrypt"));
+      process.stderr.write(`${report.audit}\n`);
+      setExit((report.summary.refused as number) > 0 ? EXIT_FINDINGS : EXIT_OK);
+    });
+
+  program
+    .command("verify-package")
+    .description("check packages against the package rules without decrypting (no key needed)")
+    .argument("<paths...>", "package files or folders")
+    .option(
+      "--accept-policy <hash|profile>",
+      "accepted de-identification policy (repeatable; default: the strict profile)",
+      collect,
+      [],
+    )
+    .option("--kms-key-arn <arn>", "allowed KMS key ARN (repeatable; default: any)", collect, [])
+    .option("--params <file>", "JSON object overriding policies/package/params.json")
+    .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
+    .option(
+      "--audit-log <file>",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl)",
+    )
+    .option("--no-audit", "do not record in the audit log")
+    .addOption(formatOption())
+    .action(async (paths: string[], opts: VerifyPackageOptions) => {
+      const { formatVerifyText, runVerifyPackage } = await import("./packages");
+      const report = await runVerifyPackage(paths, opts);
+      if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else process.stdout.write(formatVerifyText(report));
+      process.stderr.write(`${report.audit}\n`);
+      const s = report.summary;
+      setExit(s.unusable > 0 ? EXIT_UNUSABLE : s.failed > 0 ? EXIT_FINDINGS : EXIT_OK);
+    });
+
+  program
     .command("demo")
     .description(
       "the quick start: run the whole job on the embedded default (local keys and files)",
@@ -161,6 +254,9 @@ function buildProgram(setExit: (code: number) => void): Command {
 }
 
 type DeidCommandOptions = import("./deid").DeidCliOptions;
+type EncryptOptions = import("./packages").EncryptCliOptions & { format: string };
+type DecryptOptions = import("./packages").DecryptCliOptions & { format: string };
+type VerifyPackageOptions = import("./packages").VerifyPackageCliOptions;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

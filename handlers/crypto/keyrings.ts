@@ -30,13 +30,22 @@ export interface Keyring {
 /** The raw AES keyring over the key file's `encryption` key; the key name is its (public) id. */
 export function localKeyring(keysPath: string): Keyring {
   const { key, id } = loadKey(keysPath, "encryption");
-  const keyring = new RawAesKeyringNode({
-    keyNamespace: LOCAL_PROVIDER,
-    keyName: id,
-    unencryptedMasterKey: new Uint8Array(key.buffer, key.byteOffset, key.length),
-    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-  });
-  return { keyring, describe: `${LOCAL_PROVIDER} key ${id}`, release: () => zeroize(key) };
+  // The ESDK wants the key alone in its ArrayBuffer (not a slice of Node's shared pool); it wraps
+  // it in a KeyObject, so both our copies are zeroed at once.
+  const isolated = new Uint8Array(key.length);
+  try {
+    isolated.set(key);
+    const keyring = new RawAesKeyringNode({
+      keyNamespace: LOCAL_PROVIDER,
+      keyName: id,
+      unencryptedMasterKey: isolated,
+      wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+    });
+    return { keyring, describe: `${LOCAL_PROVIDER} key ${id}`, release: () => undefined };
+  } finally {
+    zeroize(key);
+    isolated.fill(0);
+  }
 }
 
 /**

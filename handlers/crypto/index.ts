@@ -1,0 +1,8 @@
+/** imgsec packages: AWS Encryption SDK messages of de-identified DICOM (contract: README.md). */
+export * from "./context";
+export * from "./keyrings";
+export * from "./message";
+export * from "./package";
+export * from "./pixel-digest";
+export * from "./suites";
+export * from "./version";

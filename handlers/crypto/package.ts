@@ -1,0 +1,203 @@
+/**
+ * Packages: AWS Encryption SDK messages, written and read as streams. Only committing suites are
+ * written or accepted (the client's commitment policy requires it both ways), so a message cannot
+ * decrypt to two different plaintexts under two keys. Outputs go to a temporary name in the target
+ * folder and are renamed only when complete: a decrypted file appears only after the whole message,
+ * signature included, has authenticated.
+ */
+import {
+  AlgorithmSuiteIdentifier,
+  CommitmentPolicy,
+  KeyringNode,
+  buildClient,
+} from "@aws-crypto/client-node";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, promises as fsp } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ESDK_PUBLIC_KEY, EncryptionContext, CTX } from "./context";
+import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
+
+/** Frame length: chosen by measurement (bench/results.md, "Packages"). */
+export const DEFAULT_FRAME_LENGTH = 1 << 20;
+/** Decrypt refuses larger frames: each frame is held in memory once while it authenticates. */
+export const MAX_FRAME_LENGTH = 16 << 20;
+const MAX_DATA_KEYS = 16;
+
+const client = buildClient({
+  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+  maxEncryptedDataKeys: MAX_DATA_KEYS,
+});
+
+export type SuiteChoice = "signed" | "unsigned";
+const SUITE_IDS: Record<SuiteChoice, AlgorithmSuiteIdentifier> = {
+  signed: SIGNED_SUITE as AlgorithmSuiteIdentifier,
+  unsigned: UNSIGNED_SUITE as AlgorithmSuiteIdentifier,
+};
+
+/** A package that does not decrypt or does not match what the reader expects: exit 1. */
+export class PackageRefusedError extends Error {}
+
+/** Counts and hashes bytes as they pass. */
+function tap(hash: ReturnType<typeof createHash>, count: { n: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      count.n += chunk.length;
+      done(null, chunk);
+    },
+  });
+}
+
+function tempNameFor(out: string): string {
+  return join(
+    dirname(out),
+    `.${basename(out)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`,
+  );
+}
+
+async function writeAtomically(
+  out: string,
+  mode: number,
+  write: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const tmp = tempNameFor(out);
+  try {
+    await write(tmp);
+    const fh = await fsp.open(tmp, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.chmod(tmp, mode);
+    await fsp.rename(tmp, out);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export interface EncryptOptions {
+  keyring: KeyringNode;
+  context: EncryptionContext;
+  suite?: SuiteChoice;
+  frameLength?: number;
+}
+
+export interface Written {
+  /** "sha256:<hex>" of the package file: how audit records and reports refer to it. */
+  digest: string;
+  size: number;
+}
+
+/** Encrypts a plaintext stream into a package file at `out` (temporary name, then rename). */
+export async function encryptToFile(
+  plaintext: Readable,
+  out: string,
+  opts: EncryptOptions,
+): Promise<Written> {
+  const hash = createHash("sha256");
+  const count = { n: 0 };
+  await writeAtomically(out, 0o644, (tmp) =>
+    pipeline(
+      plaintext,
+      client.encryptStream(opts.keyring, {
+        encryptionContext: opts.context,
+        suiteId: SUITE_IDS[opts.suite ?? "signed"],
+        frameLength: opts.frameLength ?? DEFAULT_FRAME_LENGTH,
+      }),
+      tap(hash, count),
+      createWriteStream(tmp, { mode: 0o600, flags: "wx" }),
+    ),
+  );
+  return { digest: `sha256:${hash.digest("hex")}`, size: count.n };
+}
+
+export interface Expectations {
+  /** The dataset the reader asked for; a package of another dataset is refused. */
+  datasetId?: string;
+  /** Accepted de-identification policy hashes; empty or absent accepts none... see decryptToFile. */
+  policyHashes: string[];
+}
+
+/** Checks the authenticated context against what the reader expects. Messages quote no value. */
+export function contextProblem(ctx: Record<string, string>, expect: Expectations): string | null {
+  if (expect.datasetId !== undefined && ctx[CTX.dataset] !== expect.datasetId)
+    return "the package belongs to another dataset than --dataset";
+  if (!expect.policyHashes.includes(ctx[CTX.policyHash] ?? ""))
+    return "the package was made under a de-identification policy that is not accepted (see --accept-policy)";
+  for (const key of Object.keys(ctx)) {
+    if (key !== ESDK_PUBLIC_KEY && !Object.values(CTX).includes(key as never))
+      return "the package's encryption context has a key that is not allowed";
+  }
+  return null;
+}
+
+export interface Decrypted {
+  context: Record<string, string>;
+  /** "sha256:<hex>" of the package read. */
+  digest: string;
+  size: number;
+}
+
+/** One-line, value-free reason for an ESDK decrypt failure. */
+function decryptFailure(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  if (
+    /unencryptedDataKey has not been set|No Encrypted Data Keys|Unable to decrypt data key/i.test(m)
+  )
+    return "no key given can unwrap this package's data key (wrong key file or KMS key)";
+  if (/commitment/i.test(m)) return "key commitment does not match: the package was tampered with";
+  if (/maxBodySize|frame length/i.test(m))
+    return "the package's frames are larger than imgsec accepts";
+  if (/signature/i.test(m)) return "the package signature does not verify: it was tampered with";
+  if (/Unsupported state or unable to authenticate data|auth|tag/i.test(m))
+    return "authentication failed: the package was tampered with or corrupted";
+  if (/premature close|Truncated|too short|incomplete|end of stream/i.test(m))
+    return "the package is truncated";
+  return "the package does not decrypt (corrupted or not an imgsec package)";
+}
+
+/**
+ * Decrypts a package file to `out`. The context is checked as soon as the header is read, before
+ * any plaintext is produced; plaintext goes to a temporary file (mode 0600) that is renamed only
+ * when the ESDK has authenticated every frame and the signature. Memory stays bounded by the frame
+ * length, whatever the file size.
+ */
+export async function decryptToFile(
+  path: string,
+  out: string,
+  opts: { keyring: KeyringNode; expect: Expectations },
+): Promise<Decrypted> {
+  if (resolve(path) === resolve(out))
+    throw new PackageRefusedError("output would overwrite the input");
+  const hash = createHash("sha256");
+  const count = { n: 0 };
+  let context: Record<string, string> = {};
+  let refusal: string | null = null;
+  try {
+    await writeAtomically(out, 0o600, async (tmp) => {
+      const dec = client.decryptStream(opts.keyring, { maxBodySize: MAX_FRAME_LENGTH });
+      dec.once("MessageHeader", (header: { encryptionContext: Record<string, string> }) => {
+        context = { ...header.encryptionContext };
+        refusal = contextProblem(context, opts.expect);
+        if (refusal) dec.destroy(new PackageRefusedError(refusal));
+      });
+      await pipeline(
+        createReadStream(path, { highWaterMark: 1 << 20 }),
+        tap(hash, count),
+        dec,
+        createWriteStream(tmp, { mode: 0o600, flags: "wx" }),
+      );
+    });
+  } catch (e) {
+    if (e instanceof PackageRefusedError) throw e;
+    if (refusal) throw new PackageRefusedError(refusal);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && count.n === 0) throw e;
+    throw new PackageRefusedError(decryptFailure(e));
+  }
+  return { context, digest: `sha256:${hash.digest("hex")}`, size: count.n };
+}
