@@ -1,4 +1,5 @@
 import { AuditEvent, AuditWriter, auditLogPath, openAuditLog } from "../handlers/audit";
+import { dirname, join } from "node:path";
 import { KeyFileError, keyFilePath } from "../handlers/keys/keyfile";
 
 /** The audit flags every subcommand shares. commander turns `--no-audit` into `audit: false`. */
@@ -22,6 +23,19 @@ const NONE = (note: string): Trail => ({
 });
 
 /**
+ * The audit log: --audit-log, then IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file (by
+ * default .imgsec/audit.jsonl). A log is bound to the audit key that sealed it, so a log kept
+ * next to its key file follows it when IMGSEC_KEYS points elsewhere.
+ */
+export function trailPath(flags: AuditFlags): string {
+  return auditLogPath(
+    flags.auditLog ??
+      process.env.IMGSEC_AUDIT_LOG ??
+      join(dirname(keyFilePath(flags.keys)), "audit.jsonl"),
+  );
+}
+
+/**
  * Opens the audit log for one command. Commands that touch image content (deid, encrypt,
  * decrypt) need it: a missing audit key stops them (exit 2) unless `--no-audit` says otherwise,
  * which is then reported. Commands that only read metadata (check, verify-package) record when a
@@ -32,7 +46,7 @@ export async function openTrail(flags: AuditFlags, required: boolean): Promise<T
   let writer: AuditWriter;
   try {
     writer = await openAuditLog({
-      path: auditLogPath(flags.auditLog),
+      path: trailPath(flags),
       keysPath: keyFilePath(flags.keys),
     });
   } catch (e) {

@@ -17,6 +17,9 @@ export interface FileOutcome {
   status: "deidentified" | "quarantined" | "rejected";
   reason?: string;
   output?: string;
+  /** For the audit record: the new (2.25) UID and the patient pseudonym, never input values. */
+  sopInstanceUid?: string;
+  patientPseudonym?: string;
   bytesIn: number;
   bytesOut: number;
 }
@@ -44,7 +47,14 @@ export async function deidentifyPath(
     }
     const name = outputName(result.sopInstanceUid);
     const bytesOut = await writeResult(path, result, config.outDir, name);
-    return { status: "deidentified", output: name, bytesIn: src.size, bytesOut };
+    return {
+      status: "deidentified",
+      output: name,
+      sopInstanceUid: result.sopInstanceUid,
+      patientPseudonym: result.patientPseudonym,
+      bytesIn: src.size,
+      bytesOut,
+    };
   } catch (e) {
     // An output that could not be written is a failure of this file, not of the run.
     const code = (e as NodeJS.ErrnoException).code;

@@ -8,8 +8,9 @@ import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { UsageError } from "./errors";
 import { FileOutcome, WorkerConfig, deidentifyPath } from "./deid-core";
 import { displayPath, listInputs } from "./deid-files";
+import { AuditFlags, openTrail } from "./audit-trail";
 
-export interface DeidCliOptions {
+export interface DeidCliOptions extends AuditFlags {
   option: string[];
   profile?: string;
   keys?: string;
@@ -33,6 +34,8 @@ export interface DeidReport {
   summary: DeidSummary;
   reasons: Record<string, number>;
   files: { input: string; status: FileOutcome["status"]; reason?: string; output?: string }[];
+  /** Where the audit records went (or why not). */
+  audit: string;
 }
 
 /** Profile options plus each --option, validated by name; the strict default is no option. */
@@ -81,7 +84,14 @@ export async function runDeid(
     throw new UsageError("the output folder must differ from the input");
   const options = resolveOptions(opts.profile, opts.option);
   let jobs = parseJobs(opts.jobs);
-  const { key } = loadKey(keyFilePath(opts.keys), "pseudonymization");
+  const trail = await openTrail(opts, true);
+  let key: Buffer;
+  try {
+    key = loadKey(keyFilePath(opts.keys), "pseudonymization").key;
+  } catch (e) {
+    await trail.close();
+    throw e;
+  }
   mkdirSync(output, { recursive: true });
   const files = listInputs(input, output);
   const outcomes: FileOutcome[] = new Array(files.length);
@@ -113,9 +123,25 @@ export async function runDeid(
       await runPool(files, config, Math.min(jobs, files.length), outcomes, () => bar?.increment());
     }
     if (mapping && opts.mapOut) mapping.save(opts.mapOut);
+    // One record per object, by new UID and pseudonym only; inputs are never named.
+    for (const o of outcomes) {
+      await trail.append({
+        op: "deid",
+        outcome:
+          o.status === "deidentified" ? "ok" : o.status === "quarantined" ? "refused" : "failed",
+        objects: [
+          ...(o.sopInstanceUid ? [{ kind: "instance" as const, uid: o.sopInstanceUid }] : []),
+          ...(o.patientPseudonym
+            ? [{ kind: "patient" as const, pseudonym: o.patientPseudonym }]
+            : []),
+        ],
+        details: { status: o.status, options: options.length },
+      });
+    }
   } finally {
     bar?.stop();
     zeroize(key);
+    await trail.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const reasons: Record<string, number> = {};
@@ -141,6 +167,7 @@ export async function runDeid(
       ...(o.reason ? { reason: o.reason } : {}),
       ...(o.output ? { output: o.output } : {}),
     })),
+    audit: trail.note,
   };
 }
 

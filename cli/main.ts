@@ -56,6 +56,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--waivers <file>", "JSON or YAML list of {rule, resource, justification, expires}")
     .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
     .option("--show-passed", "list PASS results in text output too")
+    .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
+    .option(
+      "--audit-log <file>",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
+    )
+    .option("--no-audit", "do not record in the audit log")
     .action(
       async (
         path: string,
@@ -65,13 +71,14 @@ function buildProgram(setExit: (code: number) => void): Command {
           waivers?: string;
           params?: string;
           showPassed?: boolean;
-        },
+        } & import("./audit-trail").AuditFlags,
       ) => {
-        const { FORMATTERS, runCheck } = await import("./check");
+        const { FORMATTERS, recordCheck, runCheck } = await import("./check");
         const { report, failed } = await runCheck(path, {
           waivers: opts.waivers,
           params: opts.params,
         });
+        process.stderr.write(`${await recordCheck(report, opts)}\n`);
         const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
         if (opts.out) {
           writeFileAtomically(opts.out, text);
@@ -112,12 +119,18 @@ function buildProgram(setExit: (code: number) => void): Command {
       "--show-paths",
       "name inputs by path in the summary (paths may hold PHI; default: by position)",
     )
+    .option(
+      "--audit-log <file>",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
+    )
+    .option("--no-audit", "do not record in the audit log (reported)")
     .addOption(formatOption())
     .action(async (input: string, output: string, opts: DeidCommandOptions) => {
       const { formatDeidText, runDeid } = await import("./deid");
       const report = await runDeid(input, output, opts);
       if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else process.stdout.write(formatDeidText(report, output));
+      process.stderr.write(`${report.audit}\n`);
       const s = report.summary;
       setExit(s.quarantined + s.rejected > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
@@ -143,7 +156,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--frame-length <bytes>", "frame length in bytes (default 1 MiB)")
     .option(
       "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl)",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
     )
     .option("--no-audit", "do not record in the audit log (reported)")
     .addOption(formatOption())
@@ -173,7 +186,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--kms-key <arn>", "unwrap with this AWS KMS key ARN instead (repeatable)", collect, [])
     .option(
       "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl)",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
     )
     .option("--no-audit", "do not record in the audit log (reported)")
     .addOption(formatOption())
@@ -201,7 +214,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
     .option(
       "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl)",
+      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
     )
     .option("--no-audit", "do not record in the audit log")
     .addOption(formatOption())
@@ -222,35 +235,70 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("--out <dir>", "synth output directory", "cdktf.out")
     .action(async (opts: { out: string }) => {
-      const { synth } = await import("./synth");
-      const { formatSummary } = await import("../stacks/summary");
-      const { FORMATTERS, runCheck } = await import("./check");
-      process.stderr.write("== 1. synth: CDKTF app → Terraform JSON (offline)\n");
-      const summaries = synth({ out: opts.out });
-      process.stderr.write(`Terraform JSON written to ${opts.out}/\n\n`);
-      process.stdout.write(summaries.map(formatSummary).join("\n\n") + "\n");
-      process.stderr.write(`\n== 2. check: the HIPAA deployment gate on ${opts.out}\n`);
-      const { report, failed } = await runCheck(opts.out);
-      process.stdout.write("\n" + FORMATTERS.text(report));
-
-      const { existsSync } = await import("node:fs");
-      const { join } = await import("node:path");
-      const { keyFilePath, initKeyFile } = await import("../handlers/keys/keyfile");
-      const { formatDeidText, runDeid } = await import("./deid");
-      const keys = keyFilePath();
-      if (!existsSync(keys)) {
-        process.stderr.write(`\n== 3a. keys init: no key file yet, creating ${keys} (mode 0600)\n`);
-        initKeyFile(keys);
-      }
-      const sample = join(__dirname, "..", "..", "samples", "synthetic-study");
-      process.stderr.write(
-        `\n== 3. deid: the bundled synthetic study (planted fake PHI) → deid-out/\n`,
-      );
-      const deid = await runDeid(sample, "deid-out", { option: [], format: "text" });
-      process.stdout.write("\n" + formatDeidText(deid, "deid-out"));
-      setExit(failed || deid.summary.rejected > 0 ? EXIT_FINDINGS : EXIT_OK);
+      setExit(await runDemo(opts.out));
     });
   return program;
+}
+
+/** synth → check → keys → deid → encrypt → verify-package → audit verify, on local files. */
+async function runDemo(out: string): Promise<number> {
+  const { synth } = await import("./synth");
+  const { formatSummary } = await import("../stacks/summary");
+  const { FORMATTERS, recordCheck, runCheck } = await import("./check");
+  const { join } = await import("node:path");
+  const { keyFilePath, initKeyFile } = await import("../handlers/keys/keyfile");
+  const { formatDeidText, runDeid } = await import("./deid");
+  const packages = await import("./packages");
+  const { formatAuditText, runAuditVerify } = await import("./audit");
+  const { trailPath } = await import("./audit-trail");
+  const step = (s: string) => process.stderr.write(`\n== ${s}\n`);
+
+  const keys = keyFilePath();
+  step(`0. keys init: ${keys} (mode 0600; adds any missing purpose, keeps existing keys)`);
+  const created = initKeyFile(keys).created;
+  process.stderr.write(
+    created.length ? `created keys: ${created.map((c) => c.purpose).join(", ")}\n` : "complete\n",
+  );
+
+  step("1. synth: CDKTF app → Terraform JSON (offline)");
+  const summaries = synth({ out });
+  process.stderr.write(`Terraform JSON written to ${out}/\n`);
+  process.stdout.write(summaries.map(formatSummary).join("\n\n") + "\n");
+
+  step(`2. check: the HIPAA deployment gate on ${out}`);
+  const { report, failed } = await runCheck(out);
+  process.stdout.write("\n" + FORMATTERS.text(report));
+  process.stderr.write(`${await recordCheck(report, {})}\n`);
+
+  const sample = join(__dirname, "..", "..", "samples", "synthetic-study");
+  step("3. deid: the bundled synthetic study (planted fake PHI) → deid-out/");
+  const deid = await runDeid(sample, "deid-out", { option: [], format: "text" });
+  process.stdout.write("\n" + formatDeidText(deid, "deid-out"));
+  process.stderr.write(`${deid.audit}\n`);
+
+  step(
+    "4. encrypt: deid-out/ → packages/ (AWS Encryption SDK, local key, signed committing suite)",
+  );
+  const enc = await packages.runEncrypt("deid-out", "packages", { dataset: "demo", kmsKey: [] });
+  process.stdout.write("\n" + packages.formatPackagesText(enc, "encrypt"));
+  process.stderr.write(`${enc.audit}\n`);
+
+  step("5. verify-package: every package checked without a key (header, frames, signature, rules)");
+  const ver = await packages.runVerifyPackage(["packages"], { format: "text" });
+  process.stdout.write("\n" + packages.formatVerifyText(ver));
+  process.stderr.write(`${ver.audit}\n`);
+
+  step("6. audit verify: the hash chain, HMACs and signed checkpoints of the audit log");
+  const audit = await runAuditVerify(trailPath({}), {});
+  process.stdout.write("\n" + formatAuditText(audit));
+
+  const bad =
+    failed ||
+    deid.summary.rejected > 0 ||
+    (enc.summary.refused as number) + (enc.summary.failed as number) > 0 ||
+    ver.summary.failed + ver.summary.unusable > 0 ||
+    !audit.intact;
+  return bad ? EXIT_FINDINGS : EXIT_OK;
 }
 
 type DeidCommandOptions = import("./deid").DeidCliOptions;
