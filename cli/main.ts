@@ -223,6 +223,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       const report = await runVerifyPackage(paths, opts);
       if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else process.stdout.write(formatVerifyText(report));
+      for (const p of report.packages)
+        if (p.verdict === "UNUSABLE") process.stderr.write(`imgsec: ${p.name}: ${p.reason}\n`);
       process.stderr.write(`${report.audit}\n`);
       const s = report.summary;
       setExit(s.unusable > 0 ? EXIT_UNUSABLE : s.failed > 0 ? EXIT_FINDINGS : EXIT_OK);

@@ -33,7 +33,7 @@ import {
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { PackageGate, parsePackageParams } from "../policies/engine/package-gate";
 import { CheckResult, summarize } from "../policies/engine/result";
-import { AuditFlags, openTrail } from "./audit-trail";
+import { AuditFlags, Trail, openTrail } from "./audit-trail";
 import { UsageError } from "./errors";
 import { listInputs } from "./deid-files";
 
@@ -122,11 +122,19 @@ export async function runEncrypt(
     opts.frameLength === undefined ? DEFAULT_FRAME_LENGTH : Number(opts.frameLength);
   if (!Number.isInteger(frameLength) || frameLength < 4096 || frameLength > 16 << 20)
     throw new UsageError("--frame-length must be a whole number of bytes from 4096 to 16777216");
+  // Keys and the audit log first: a key problem must not leave an empty output folder behind.
+  const pseudo = loadKey(keyFilePath(opts.keys), "pseudonymization");
+  let keyring: Keyring;
+  let trail: Trail;
+  try {
+    keyring = keyringFor(opts, "encrypt");
+    trail = await openTrail(opts, true);
+  } catch (e) {
+    zeroize(pseudo.key);
+    throw e;
+  }
   const { dir } = outputTarget(input, output);
   const files = listInputs(input, output);
-  const trail = await openTrail(opts, true);
-  const keyring = keyringFor(opts, "encrypt");
-  const pseudo = loadKey(keyFilePath(opts.keys), "pseudonymization");
   const started = process.hrtime.bigint();
   const reports: FileReport[] = [];
   let bytes = 0;
@@ -242,12 +250,12 @@ export async function runDecrypt(
   if (opts.dataset !== undefined && datasetIdProblem(opts.dataset))
     throw new UsageError(`--dataset: ${datasetIdProblem(opts.dataset)}`);
   const policyHashes = acceptedPolicies(opts.acceptPolicy);
+  const keyring = keyringFor(opts, "decrypt");
+  const trail = await openTrail(opts, true);
   const { dir } = outputTarget(input, output);
   const files = listInputs(input, output).filter(
     (f) => !dir || !statSync(input).isDirectory() || f.endsWith(PACKAGE_EXT),
   );
-  const trail = await openTrail(opts, true);
-  const keyring = keyringFor(opts, "decrypt");
   const reports: FileReport[] = [];
   try {
     for (let i = 0; i < files.length; i++) {

@@ -268,65 +268,101 @@ async function digestAndVerify(
   return { digest: `sha256:${sha.digest("hex")}`, valid };
 }
 
-/** Everything about a package that can be known without a key, as the package rules read it. */
-export async function inspectPackage(
-  path: string,
-  name: string,
-): Promise<{ document: PackageDocument; header: MessageHeader }> {
-  let fh: FileHandle;
+interface Layout {
+  size: number;
+  header: MessageHeader;
+  body: BodyWalk;
+  trailing: number;
+  /** The footer's signature bytes (signed suites, when present). */
+  signature?: Buffer;
+}
+
+/** Header, frame walk and footer: the message's structure, read by positional reads only. */
+async function readLayout(fh: FileHandle): Promise<Layout> {
+  const { size } = await fh.stat();
+  const r = new Reader(fh, size);
+  let header: MessageHeader;
   try {
-    fh = await open(path, "r");
+    header = await parseHeader(r);
+  } catch (e) {
+    if (e instanceof Truncated)
+      throw new PackageFormatError(
+        `not a complete AWS Encryption SDK message (${e.message} cut short)`,
+      );
+    throw e;
+  }
+  const suite = SUITES[header.suiteId];
+  const body = await walkBody(r, header);
+  let trailing = 0;
+  let signature: Buffer | undefined;
+  if (body.complete && suite?.signature) {
+    const lenBytes = body.end + 2 <= size ? await r.bytes(body.end, 2, "signature") : undefined;
+    const sigLen = lenBytes?.readUInt16BE(0);
+    if (sigLen === undefined || body.end + 2 + sigLen > size) {
+      body.complete = false;
+      body.problem = "truncated";
+    } else {
+      signature = await r.bytes(body.end + 2, sigLen, "signature");
+      trailing = size - (body.end + 2 + sigLen);
+    }
+  } else if (body.complete) {
+    trailing = size - body.end;
+  }
+  if (body.complete && trailing > 0) body.problem = "trailing-bytes";
+  return { size, header, body, trailing, signature };
+}
+
+async function openPackage(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
   } catch (e) {
     throw new PackageFormatError(
       `cannot read package: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
     );
   }
+}
+
+/**
+ * The structure check decrypt runs first: the header, and a body that ends exactly where the
+ * message ends. (The ESDK stops reading an unsigned message at its final frame, so bytes appended
+ * after it would otherwise pass unnoticed.) Returns the header, or a short problem code.
+ */
+export async function checkStructure(
+  path: string,
+): Promise<{ header: MessageHeader; problem: string | null }> {
+  const fh = await openPackage(path);
   try {
-    const { size } = await fh.stat();
-    const r = new Reader(fh, size);
-    let header: MessageHeader;
-    try {
-      header = await parseHeader(r);
-    } catch (e) {
-      if (e instanceof Truncated)
-        throw new PackageFormatError(
-          `not a complete AWS Encryption SDK message (${e.message} cut short)`,
-        );
-      throw e;
-    }
+    const { header, body } = await readLayout(fh);
+    return { header, problem: body.problem ?? (body.complete ? null : "truncated") };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Everything about a package that can be known without a key, as the package rules read it. */
+export async function inspectPackage(
+  path: string,
+  name: string,
+): Promise<{ document: PackageDocument; header: MessageHeader }> {
+  const fh = await openPackage(path);
+  try {
+    const { size, header, body, trailing, signature: sig } = await readLayout(fh);
     const suite = SUITES[header.suiteId];
-    const body = await walkBody(r, header);
-    let trailing = 0;
-    let signature = { present: false, checked: false, valid: false };
+    let signature = { present: sig !== undefined, checked: false, valid: false };
     let check: Parameters<typeof digestAndVerify>[2];
-    if (body.complete && suite?.signature) {
-      const lenBytes = body.end + 2 <= size ? await r.bytes(body.end, 2, "signature") : undefined;
-      const sigLen = lenBytes?.readUInt16BE(0);
-      if (sigLen === undefined || body.end + 2 + sigLen > size) {
-        body.complete = false;
-        body.problem = "truncated";
-      } else {
-        const sig = await r.bytes(body.end + 2, sigLen, "signature");
-        signature = { present: true, checked: false, valid: false };
-        trailing = size - (body.end + 2 + sigLen);
-        const pub = header.context[ESDK_PUBLIC_KEY];
-        if (pub) {
-          try {
-            check = {
-              signedEnd: body.end,
-              hash: suite.signature.hash,
-              key: messagePublicKey(pub, suite.signature.curve),
-              signature: sig,
-            };
-          } catch {
-            check = undefined; // not a point on the curve: reported as not checked
-          }
-        }
+    const pub = header.context[ESDK_PUBLIC_KEY];
+    if (sig && suite?.signature && pub) {
+      try {
+        check = {
+          signedEnd: body.end,
+          hash: suite.signature.hash,
+          key: messagePublicKey(pub, suite.signature.curve),
+          signature: sig,
+        };
+      } catch {
+        check = undefined; // not a point on the curve: reported as not checked
       }
-    } else if (body.complete) {
-      trailing = size - body.end;
     }
-    if (body.complete && trailing > 0) body.problem = "trailing-bytes";
     const { digest, valid } = await digestAndVerify(path, size, check);
     if (check) signature = { present: true, checked: true, valid };
     const document: PackageDocument = {

@@ -17,6 +17,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ESDK_PUBLIC_KEY, EncryptionContext, CTX } from "./context";
+import { PackageFormatError, checkStructure } from "./message";
 import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
 
 /** Frame length: chosen by measurement (bench/results.md, "Packages"). */
@@ -173,6 +174,21 @@ export async function decryptToFile(
 ): Promise<Decrypted> {
   if (resolve(path) === resolve(out))
     throw new PackageRefusedError("output would overwrite the input");
+  // Structure and context first, with no key and no plaintext: a truncated or extended message, or
+  // one for another dataset or policy, is refused before any key is asked to unwrap anything.
+  let structure;
+  try {
+    structure = await checkStructure(path);
+  } catch (e) {
+    if (e instanceof PackageFormatError) throw new PackageRefusedError(e.message);
+    throw e;
+  }
+  if (structure.problem === "trailing-bytes")
+    throw new PackageRefusedError("the package has bytes after the end of the message");
+  if (structure.problem)
+    throw new PackageRefusedError("the package is truncated or its frames are out of order");
+  const early = contextProblem(structure.header.context, opts.expect);
+  if (early) throw new PackageRefusedError(early);
   const hash = createHash("sha256");
   const count = { n: 0 };
   let context: Record<string, string> = {};
