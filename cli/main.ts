@@ -153,7 +153,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       [],
     )
     .option("--suite <suite>", "signed (default: anyone can verify without a key) or unsigned")
-    .option("--frame-length <bytes>", "frame length in bytes (default 1 MiB)")
+    .option("--frame-length <bytes>", "frame length in bytes (default 4 MiB)")
     .option(
       "--audit-log <file>",
       "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",

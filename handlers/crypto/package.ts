@@ -21,7 +21,7 @@ import { PackageFormatError, checkStructure } from "./message";
 import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
 
 /** Frame length: chosen by measurement (bench/results.md, "Packages"). */
-export const DEFAULT_FRAME_LENGTH = 1 << 20;
+export const DEFAULT_FRAME_LENGTH = 4 << 20;
 /** Decrypt refuses larger frames: each frame is held in memory once while it authenticates. */
 export const MAX_FRAME_LENGTH = 16 << 20;
 const MAX_DATA_KEYS = 16;

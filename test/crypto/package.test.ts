@@ -178,7 +178,7 @@ describe.each(SUITES)("round trips, $suite suite", ({ suite, id, signed }) => {
   });
 });
 
-test("64 MB in default (1 MiB) frames round-trips in bounded time", async () => {
+test("64 MB in 1 MiB frames round-trips", async () => {
   const plain = bytes(64 * 1024 * 1024 + 7, "big");
   const t0 = Date.now();
   const pkg = await encrypt(plain, { frameLength: 1 << 20 });
