@@ -80,12 +80,20 @@ export function hmacHex(key: Buffer, data: string): string {
 }
 
 /**
- * A short fingerprint of an Ed25519 public key (first 16 bytes of SHA-256 over the raw key, hex).
- * Checkpoints name their key by it: an auditor who holds only the public key can recompute it,
- * which is not true of the key file's ids (those digest the secret seed).
+ * A short fingerprint of a checkpoint public key: the first 16 bytes of SHA-256, hex, over the raw
+ * 32-byte key for Ed25519, and over the SPKI DER (as KMS GetPublicKey returns it: namedCurve,
+ * uncompressed point) for ECDSA P-256. Checkpoints name their key by it: an auditor who holds only
+ * the public key can recompute it, which is not true of the key file's ids (those digest the
+ * secret seed).
  */
 export function publicKeyFingerprint(key: KeyObject): string {
   const pub = key.type === "private" ? createPublicKey(key) : key;
   const spki = pub.export({ format: "der", type: "spki" });
-  return sha256Hex(spki.subarray(spki.length - 32)).slice(0, 32);
+  if (pub.asymmetricKeyType === "ed25519")
+    return sha256Hex(spki.subarray(spki.length - 32)).slice(0, 32);
+  if (pub.asymmetricKeyType === "ec" && pub.asymmetricKeyDetails?.namedCurve === "prime256v1")
+    return sha256Hex(spki).slice(0, 32);
+  throw new TypeError(
+    `audit checkpoint keys are Ed25519 or ECDSA P-256, not ${pub.asymmetricKeyType}`,
+  );
 }

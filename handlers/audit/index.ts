@@ -10,6 +10,7 @@ export {
   type AuditOp,
   type AuditOutcome,
   type AuditRecord,
+  CHECKPOINT_ALGS,
 } from "./schema";
 export {
   openAuditLog,
@@ -19,7 +20,19 @@ export {
   type AuditWriter,
   type AppendResult,
   type OpenAuditLogOptions,
+  type SignerOption,
 } from "./writer";
+export {
+  ed25519Signer,
+  kmsSigner,
+  kmsSigningPublicKey,
+  checkpointAlgOf,
+  verifyCheckpointSignature,
+  KMS_SIGNER_ENV,
+  type CheckpointSigner,
+  type CheckpointAlg,
+  type KmsSignerOptions,
+} from "./signer";
 export type { AuditSink, AuditSegment } from "./sink";
 export {
   s3Sink,

@@ -80,10 +80,20 @@ const Base = {
 };
 const Fingerprint = z.string().regex(/^[0-9a-f]{32}$/);
 
+/** Checkpoint signature algorithms: the key file's Ed25519 key, or a KMS ECC_NIST_P256 key. */
+export const CHECKPOINT_ALGS = ["ed25519", "ecdsa-p256-sha256"] as const;
+export type CheckpointAlg = (typeof CHECKPOINT_ALGS)[number];
+/** `sig` by alg: a 64-byte Ed25519 signature; a DER ECDSA-Sig-Value (8 to 72 bytes), base64. */
+export const SIG_RE: Record<CheckpointAlg, RegExp> = {
+  ed25519: /^[A-Za-z0-9+/]{86}==$/,
+  "ecdsa-p256-sha256":
+    /^(?=[A-Za-z0-9+/=]{12,96}$)(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+};
+
 export const OpenRecordSchema = z.strictObject({
   ...Base,
   type: z.literal("open"),
-  alg: z.literal("ed25519"),
+  alg: z.enum(CHECKPOINT_ALGS),
   auditKey: z.string().regex(/^[0-9a-f]{16}$/),
   signer: Fingerprint,
   every: z.number().int().min(1).max(1_000_000),
@@ -93,16 +103,25 @@ export const EventRecordSchema = z.strictObject({
   type: z.literal("event"),
   ...EventFields,
 });
-export const CheckpointRecordSchema = z.strictObject({
-  ...Base,
-  type: z.literal("checkpoint"),
-  alg: z.literal("ed25519"),
-  covers: z.number().int().nonnegative(),
-  head: Hex64,
-  key: Fingerprint,
-  reason: z.enum(["interval", "close"]),
-  sig: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
-});
+export const CheckpointRecordSchema = z
+  .strictObject({
+    ...Base,
+    type: z.literal("checkpoint"),
+    alg: z.enum(CHECKPOINT_ALGS),
+    covers: z.number().int().nonnegative(),
+    head: Hex64,
+    key: Fingerprint,
+    reason: z.enum(["interval", "close"]),
+    sig: z.string(),
+  })
+  // Guarded: the refinement must not throw on a record whose other fields already failed.
+  .refine(
+    (r) => Object.hasOwn(SIG_RE, r.alg) && typeof r.sig === "string" && SIG_RE[r.alg].test(r.sig),
+    {
+      message: "sig is not a signature of the checkpoint's alg",
+      path: ["sig"],
+    },
+  );
 export const AuditRecordSchema = z.discriminatedUnion("type", [
   OpenRecordSchema,
   EventRecordSchema,
@@ -188,7 +207,7 @@ export function validateEvent(event: unknown): {
 const HEX64_RE = /^[0-9a-f]{64}$/;
 const HEX32_RE = /^[0-9a-f]{32}$/;
 const HEX16_RE = /^[0-9a-f]{16}$/;
-const SIG_RE = /^[A-Za-z0-9+/]{86}==$/;
+const ALGS = new Set<unknown>(CHECKPOINT_ALGS);
 const BASE_KEYS = ["v", "log", "seq", "ts", "actor", "prev", "hmac", "type"];
 const KEYS_BY_TYPE: Record<string, Set<string>> = {
   open: new Set([...BASE_KEYS, "alg", "auditKey", "signer", "every"]),
@@ -260,7 +279,7 @@ export function isAuditRecord(rec: unknown): rec is AuditRecord {
   switch (rec.type) {
     case "open":
       return (
-        rec.alg === "ed25519" &&
+        ALGS.has(rec.alg) &&
         str(rec.auditKey, HEX16_RE) &&
         str(rec.signer, HEX32_RE) &&
         Number.isSafeInteger(rec.every) &&
@@ -278,12 +297,12 @@ export function isAuditRecord(rec: unknown): rec is AuditRecord {
       );
     default:
       return (
-        rec.alg === "ed25519" &&
+        ALGS.has(rec.alg) &&
         uint(rec.covers) &&
         str(rec.head, HEX64_RE) &&
         str(rec.key, HEX32_RE) &&
         (rec.reason === "interval" || rec.reason === "close") &&
-        str(rec.sig, SIG_RE)
+        str(rec.sig, SIG_RE[rec.alg as CheckpointAlg])
       );
   }
 }

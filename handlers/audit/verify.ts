@@ -4,7 +4,7 @@
  * only when something is wrong does a second pass look around the first bad line to name what
  * happened (modified, inserted, deleted, reordered, replayed, ...).
  */
-import { KeyObject, verify as verifySignature } from "node:crypto";
+import { KeyObject } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { keyId } from "../keys/keyfile";
 import { CheckResult } from "../../policies/engine/result";
@@ -18,14 +18,18 @@ import {
 } from "./canonical";
 import { AuditLogError } from "./errors";
 import { AuditRuleKey, result } from "./rules";
-import { AuditRecord, isAuditRecord } from "./schema";
+import { AuditRecord, CheckpointAlg, isAuditRecord } from "./schema";
+import { checkpointAlgOf, verifyCheckpointSignature } from "./signer";
 
 export type AuditLogInput = Buffer | { path: string } | { text: string } | { bytes: Buffer };
 
 export interface VerifyOptions {
   /** The audit HMAC key: without it HMACs are reported as not checked (WARN). */
   auditKey?: Buffer;
-  /** The checkpoint public key (Ed25519): without it signatures are reported as not checked. */
+  /**
+   * The checkpoint public key: Ed25519 (the key file's) or ECDSA P-256 (a KMS key's); without it
+   * signatures are reported as not checked.
+   */
   publicKey?: KeyObject;
   /** Accept a log that does not end with a close checkpoint (writers still running): WARN. */
   allowOpen?: boolean;
@@ -160,8 +164,10 @@ export function verifyAuditLog(input: AuditLogInput, opts: VerifyOptions = {}): 
   const resource =
     opts.resource ?? (!Buffer.isBuffer(input) && "path" in input ? input.path : "audit log");
   if (!Buffer.isBuffer(input) && "path" in input) closeSync(openLog(input.path)); // fail early, exit 2
-  if (opts.publicKey && opts.publicKey.asymmetricKeyType !== "ed25519")
-    throw new AuditLogError("the audit public key is not an Ed25519 key");
+  if (opts.publicKey && !checkpointAlgOf(opts.publicKey))
+    throw new AuditLogError(
+      `the audit public key is a ${opts.publicKey.asymmetricKeyType} key, not Ed25519 or ECDSA P-256`,
+    );
   const pass = new Pass(opts);
   for (const l of readLines(input)) pass.line(l.bytes, l.terminated);
   pass.finish();
@@ -180,6 +186,8 @@ class Pass {
   log?: string;
   every = Infinity;
   signer?: string;
+  /** The open record's alg: every checkpoint must use it. */
+  alg?: CheckpointAlg;
   logAuditKey?: string;
   run = 0;
   records = 0;
@@ -192,10 +200,14 @@ class Pass {
   byRule = new Map<AuditRuleKey, { first: Anomaly; count: number }>();
   readonly keyName?: string;
   readonly pubName?: string;
+  readonly pubAlg?: CheckpointAlg;
 
   constructor(private readonly opts: VerifyOptions) {
     if (opts.auditKey) this.keyName = keyId("audit", opts.auditKey);
-    if (opts.publicKey) this.pubName = publicKeyFingerprint(opts.publicKey);
+    if (opts.publicKey) {
+      this.pubName = publicKeyFingerprint(opts.publicKey);
+      this.pubAlg = checkpointAlgOf(opts.publicKey);
+    }
   }
 
   private flag(rule: AuditRuleKey, raw: Raw, detail: string, extra: Partial<Anomaly> = {}): void {
@@ -264,7 +276,16 @@ class Pass {
     // Checkpoint signature first: a re-signed checkpoint also fails its HMAC, and "bad signature"
     // says more than "modified".
     let sigOk: boolean | undefined;
-    if (r.type === "checkpoint" && this.opts.publicKey) {
+    if (r.type === "checkpoint" && this.alg !== undefined && r.alg !== this.alg) {
+      // Checked with or without a public key: a log has one signer, named by its open record.
+      sigOk = false;
+      this.flag(
+        "signatures",
+        "bad-signature",
+        `the signature of checkpoint seq ${r.seq} (line ${L}) does not verify`,
+        { seq: r.seq, note: `: it is an ${r.alg} signature in a log opened for ${this.alg}` },
+      );
+    } else if (r.type === "checkpoint" && this.opts.publicKey) {
       const signed = canonical({
         alg: r.alg,
         covers: r.covers,
@@ -275,19 +296,22 @@ class Pass {
         seq: r.seq,
         ts: r.ts,
       });
-      sigOk = verifySignature(
-        null,
-        Buffer.from(signed),
+      sigOk = verifyCheckpointSignature(
+        r.alg,
         this.opts.publicKey,
+        Buffer.from(signed),
         Buffer.from(r.sig, "base64"),
       );
       if (!sigOk) {
+        const logAlg = this.alg ?? r.alg;
         const who =
-          this.signer && this.pubName && this.signer !== this.pubName
-            ? `: the log names signing key ${this.signer}, the supplied public key is ${this.pubName} (wrong key, or re-signed)`
-            : r.key !== this.pubName
-              ? `: it names signing key ${r.key}, not the supplied ${this.pubName}`
-              : "";
+          this.signer && this.pubName && logAlg !== this.pubAlg
+            ? `: the log names signing key ${this.signer} (${logAlg}), the supplied public key is ${this.pubName} (${this.pubAlg}): wrong key (for a KMS-signed log, the KMS key's public key)`
+            : this.signer && this.pubName && this.signer !== this.pubName
+              ? `: the log names signing key ${this.signer}, the supplied public key is ${this.pubName} (wrong key, or re-signed)`
+              : r.key !== this.pubName
+                ? `: it names signing key ${r.key}, not the supplied ${this.pubName}`
+                : "";
         this.flag(
           "signatures",
           "bad-signature",
@@ -303,6 +327,7 @@ class Pass {
       if (r.type === "open") {
         this.every = r.every;
         this.signer = r.signer;
+        this.alg = r.alg;
         this.logAuditKey = r.auditKey;
       }
       if (r.seq !== 0) {

@@ -1,10 +1,12 @@
 /**
- * The audit log writer: appends hash-chained, HMAC'd records to a local JSONL file, with an
- * Ed25519-signed checkpoint every N records and at close. Many writers (threads, processes) may
- * share one log: an in-process mutex and a cross-process lock file serialize them, and each
- * writer re-reads the log's tail under the lock, so records never interleave, tear or get lost.
+ * The audit log writer: appends hash-chained, HMAC'd records to a local JSONL file, with a
+ * signed checkpoint (the key file's Ed25519 key, or a KMS key) every N records and at close.
+ * Many writers (threads, processes) may share one log: an in-process mutex and a cross-process
+ * lock file serialize them, and each writer re-reads the log's tail under the lock, so records
+ * never interleave, tear or get lost.
  */
-import { KeyObject, randomBytes, sign } from "node:crypto";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import { randomBytes } from "node:crypto";
 import {
   closeSync,
   fstatSync,
@@ -22,11 +24,12 @@ import { dirname, join } from "node:path";
 import { lock } from "proper-lockfile";
 import { loadKey, loadSigningKey, zeroize } from "../keys/keyfile";
 import { checkActor, resolveActor } from "./actor";
-import { canonical, hmacHex, publicKeyFingerprint, sha256Hex, ZERO_HASH } from "./canonical";
+import { canonical, hmacHex, sha256Hex, ZERO_HASH } from "./canonical";
 import { AuditLogError } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
 import { s3SinkFromEnv, S3SinkOptions, s3Sink } from "./s3";
 import { AuditEvent, OpenRecordSchema, validateEvent } from "./schema";
+import { CheckpointSigner, ed25519Signer, KMS_SIGNER_ENV, kmsSigner } from "./signer";
 
 export const DEFAULT_AUDIT_LOG = join(".imgsec", "audit.jsonl");
 export const DEFAULT_CHECKPOINT_EVERY = 100;
@@ -53,6 +56,28 @@ export interface OpenAuditLogOptions {
   s3?: S3SinkOptions | false;
   /** A lock older than this is taken over (its holder died); default 10 s. */
   lockStaleMs?: number;
+  /**
+   * Who signs checkpoints. Default: the KMS key named by IMGSEC_AUDIT_SIGNING_KMS_KEY (a key ARN)
+   * when set, else the key file's Ed25519 key. `{kmsKeyId}`: an ECC_NIST_P256 SIGN_VERIFY KMS key.
+   * "key-file": the key file's Ed25519 key even when the env is set. A CheckpointSigner: that one
+   * (the caller keeps ownership of it).
+   */
+  signer?: SignerOption;
+}
+
+export type SignerOption = "key-file" | { kmsKeyId: string; client?: KMSClient } | CheckpointSigner;
+
+/** The checkpoint signer the option (or the env) names; `own`: the writer disposes of it. */
+async function resolveSigner(
+  opt: SignerOption | undefined,
+  keysPath: string,
+): Promise<{ signer: CheckpointSigner; own: boolean }> {
+  const fromEnv = process.env[KMS_SIGNER_ENV];
+  const choice = opt ?? (fromEnv ? { kmsKeyId: fromEnv } : "key-file");
+  if (choice === "key-file")
+    return { signer: ed25519Signer(loadSigningKey(keysPath).privateKey), own: true };
+  if ("sign" in choice) return { signer: choice, own: false };
+  return { signer: await kmsSigner(choice), own: true };
 }
 
 export interface AppendResult {
@@ -133,10 +158,11 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWrit
   if (opts.sink) sinks.push(opts.sink);
   const s3 = opts.s3 === undefined ? s3SinkFromEnv() : opts.s3 ? s3Sink(opts.s3) : undefined;
   if (s3) sinks.push(s3);
+  // The HMAC key first: a missing key file is a KeyFileError before any KMS call.
   const { key, id } = loadKey(opts.keysPath, "audit");
-  let signing: ReturnType<typeof loadSigningKey>;
+  let signing: Awaited<ReturnType<typeof resolveSigner>>;
   try {
-    signing = loadSigningKey(opts.keysPath);
+    signing = await resolveSigner(opts.signer, opts.keysPath);
   } catch (e) {
     zeroize(key);
     throw e;
@@ -145,7 +171,8 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWrit
     auditLogPath(opts.path),
     key,
     id,
-    signing.privateKey,
+    signing.signer,
+    signing.own,
     actor,
     every,
     sinks,
@@ -165,7 +192,6 @@ class Writer implements AuditWriter {
   private fd = -1;
   private real = "";
   private tail: Tail | undefined;
-  private readonly signer: string;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -177,14 +203,13 @@ class Writer implements AuditWriter {
     readonly path: string,
     private readonly key: Buffer,
     private readonly keyId: string,
-    private readonly signingKey: KeyObject,
+    private readonly signer: CheckpointSigner,
+    private readonly ownSigner: boolean,
     readonly actor: string,
     private every: number,
     private readonly sinks: AuditSink[],
     private readonly staleMs: number,
-  ) {
-    this.signer = publicKeyFingerprint(signingKey);
-  }
+  ) {}
 
   async init(): Promise<void> {
     try {
@@ -238,9 +263,13 @@ class Writer implements AuditWriter {
     return this.closing;
   }
 
-  /** Zeroes the HMAC key and closes the file; the signing key is an opaque KeyObject. */
+  /**
+   * Zeroes the HMAC key, closes the file and releases the signer (the Ed25519 key is an opaque
+   * KeyObject; a KMS signer's client is destroyed).
+   */
   dispose(): void {
     zeroize(this.key);
+    if (this.ownSigner) this.signer.dispose?.();
     if (this.fd >= 0) {
       try {
         closeSync(this.fd);
@@ -278,8 +307,8 @@ class Writer implements AuditWriter {
     }
   }
 
-  /** Runs `fn` (synchronous file work) holding the in-process mutex and the cross-process lock. */
-  private locked<T>(fn: () => T): Promise<T> {
+  /** Runs `fn` (file work, and signing) holding the in-process mutex and the cross-process lock. */
+  private locked<T>(fn: () => T | Promise<T>): Promise<T> {
     return withMutex(this.real, async () => {
       if (this.compromised)
         throw new AuditLogError(
@@ -300,7 +329,7 @@ class Writer implements AuditWriter {
         throw new AuditLogError(`cannot lock audit log ${this.path}: ${code(e)}`);
       }
       try {
-        return fn();
+        return await fn();
       } finally {
         await release().catch(() => undefined);
       }
@@ -329,6 +358,10 @@ class Writer implements AuditWriter {
     if (!this.macOk(rec))
       throw new AuditLogError(
         tornMessage(this.path, "has an open record that fails its HMAC (altered)"),
+      );
+    if (open.data.alg !== this.signer.alg || open.data.signer !== this.signer.fingerprint)
+      throw new AuditLogError(
+        `audit log ${this.path} is signed by ${open.data.alg} key ${open.data.signer}, not by ${this.signer.name} (${this.signer.alg} key ${this.signer.fingerprint}): sign with its key (${KMS_SIGNER_ENV} names a KMS key), or start a new log`,
       );
     this.logId = open.data.log;
     this.every = Math.min(this.every, open.data.every);
@@ -427,9 +460,9 @@ class Writer implements AuditWriter {
         ts: now(),
         actor: this.actor,
         type: "open",
-        alg: "ed25519",
+        alg: this.signer.alg,
         auditKey: this.keyId,
-        signer: this.signer,
+        signer: this.signer.fingerprint,
         every: this.every,
         prev: ZERO_HASH,
       },
@@ -459,11 +492,14 @@ class Writer implements AuditWriter {
     return { hash: sha256Hex(line) };
   }
 
-  /** Under the lock: chains the events (and due checkpoints) onto the tail, writes them in one go. */
-  private commit(
+  /**
+   * Under the lock: chains the events (and due checkpoints) onto the tail, signs the checkpoints,
+   * then writes them all in one go (a failed signature writes nothing).
+   */
+  private async commit(
     events: ValidEvent[],
     close: boolean,
-  ): { results: AppendResult[]; segments: AuditSegment[] } {
+  ): Promise<{ results: AppendResult[]; segments: AuditSegment[] }> {
     const st = fstatSync(this.fd);
     if (st.size === 0)
       throw new AuditLogError(tornMessage(this.path, "became empty while in use (truncated)"));
@@ -478,19 +514,19 @@ class Writer implements AuditWriter {
       seq = rec.seq as number;
       offset += Buffer.byteLength(lines[lines.length - 1]);
     };
-    const checkpoint = (reason: "interval" | "close") => {
+    const checkpoint = async (reason: "interval" | "close") => {
       const ts = now();
       const cp = {
-        alg: "ed25519",
+        alg: this.signer.alg,
         covers: seq,
         head: hash,
-        key: this.signer,
+        key: this.signer.fingerprint,
         log: this.logId,
         reason,
         seq: seq + 1,
         ts,
       };
-      const sig = sign(null, Buffer.from(canonical(cp)), this.signingKey).toString("base64");
+      const sig = (await this.signer.sign(Buffer.from(canonical(cp)))).toString("base64");
       push({ v: 1, actor: this.actor, type: "checkpoint", ...cp, sig, prev: hash });
       cuts.push({ first: segFirst, last: seq, start: segStart, end: offset });
       segStart = offset;
@@ -509,9 +545,14 @@ class Writer implements AuditWriter {
         prev: hash,
       });
       results.push({ seq, hash });
-      if (++run >= this.every) checkpoint("interval");
+      if (++run >= this.every) await checkpoint("interval");
     }
-    if (close) checkpoint("close");
+    if (close) await checkpoint("close");
+    // Signing may have waited on KMS: the lock must still be ours before anything is written.
+    if (this.compromised)
+      throw new AuditLogError(
+        `the lock on audit log ${this.path} was lost while signing: ${this.compromised.message}`,
+      );
     const buf = Buffer.from(lines.join(""));
     this.write(buf, t.size);
     if (cuts.length > 0) fsyncSync(this.fd);

@@ -1,45 +1,9 @@
-import { Command, CommanderError } from "commander";
-import { writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { auditCommand } from "../../cli/audit";
-import { isExpected, oneLine } from "../../cli/errors";
-import { AuditLogError } from "../../handlers/audit";
 import { signingPublicKeyPem } from "../../handlers/keys/keyfile";
-import { TestLog, edit, makeLog, tmp } from "./logs";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The audit command under a program like cli/main.ts's, with its error handling. */
-async function run(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  let code = 0;
-  let stdout = "";
-  let stderr = "";
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  const out = jest.spyOn(process.stdout, "write").mockImplementation((s) => ((stdout += s), true));
-  const err = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += s), true));
-  try {
-    const program = new Command("imgsec").exitOverride();
-    program.addCommand(auditCommand((c) => (code = c)));
-    await program.parseAsync(args, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.exitCode === 0 ? 0 : 2;
-    else if (isExpected(e) || e instanceof AuditLogError) {
-      process.stderr.write(`imgsec: ${oneLine(e)}\n`);
-      code = 2;
-    } else throw e;
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.env = saved;
-  }
-  return { code, stdout, stderr };
-}
+import { TestLog, edit, makeLog, p256Signer, tmp } from "./logs";
+import { run } from "./run-cli";
 
 let log: TestLog;
 let pem: string;
@@ -160,5 +124,53 @@ describe("imgsec audit verify", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(message as RegExp);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("imgsec audit public-key", () => {
+  test("writes the key file's Ed25519 public key, naming the fingerprint the log's open record names", async () => {
+    const out = join(tmp(), "audit.pub.pem");
+    const r = await run(["audit", "public-key", "--keys", log.keys, "--out", out], {
+      IMGSEC_AUDIT_SIGNING_KMS_KEY: undefined,
+    });
+    expect(r.code).toBe(0);
+    const signer = JSON.parse(log.lines[0]).signer;
+    expect(r.stdout).toBe(`wrote ${out} (ed25519, signer ${signer})\n`);
+    expect(readFileSync(out, "utf8")).toBe(signingPublicKeyPem(log.keys));
+    // `pubkey` is an alias; without --out the PEM goes to stdout.
+    const s = await run(["audit", "pubkey", "--keys", log.keys], {
+      IMGSEC_AUDIT_SIGNING_KMS_KEY: undefined,
+    });
+    expect(s.stdout).toBe(signingPublicKeyPem(log.keys));
+  });
+
+  test("a P-256-signed log (the KMS signer's format) verifies with its PEM; other key types are refused", async () => {
+    const signer = p256Signer();
+    const ecdsa = await makeLog(12, 5, tmp(), signer);
+    const p256 = join(ecdsa.dir, "p256.pem");
+    writeFileSync(p256, signer.publicKey.export({ format: "pem", type: "spki" }));
+    const ok = await run(["audit", "verify", ecdsa.path, "--pubkey", p256], {
+      IMGSEC_KEYS: undefined,
+    });
+    expect(ok.code).toBe(0);
+    const both = await run(["audit", "verify", ecdsa.path, "--pubkey", p256, "--keys", ecdsa.keys]);
+    expect(both.stdout).toMatch(/: INTACT\n/);
+    // The key file's Ed25519 key did not sign it.
+    const wrong = await run(["audit", "verify", ecdsa.path, "--keys", ecdsa.keys]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(
+      /the log names signing key [0-9a-f]{32} \(ecdsa-p256-sha256\), the supplied public key is [0-9a-f]{32} \(ed25519\)/,
+    );
+    const p384 = join(ecdsa.dir, "p384.pem");
+    writeFileSync(
+      p384,
+      generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({
+        format: "pem",
+        type: "spki",
+      }),
+    );
+    const refused = await run(["audit", "verify", ecdsa.path, "--pubkey", p384]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is a ec key, not an audit checkpoint key/);
   });
 });

@@ -7,8 +7,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initKeyFile, loadKey, loadSigningKey } from "../../handlers/keys/keyfile";
-import { AuditEvent, openAuditLog } from "../../handlers/audit";
-import { canonical, hmacHex, sha256Hex } from "../../handlers/audit/canonical";
+import { AuditEvent, CheckpointSigner, openAuditLog, SignerOption } from "../../handlers/audit";
+import {
+  canonical,
+  hmacHex,
+  publicKeyFingerprint,
+  sha256Hex,
+} from "../../handlers/audit/canonical";
 
 export type Rec = Record<string, unknown>;
 
@@ -42,8 +47,16 @@ export function newKeys(dir: string): string {
   return keys;
 }
 
-/** A closed log of `events` events, checkpoints every `every` records. */
-export async function makeLog(events = 30, every = 10, dir = tmp()): Promise<TestLog> {
+/**
+ * A closed log of `events` events, checkpoints every `every` records; signed by the key file's
+ * Ed25519 key unless `signer` says otherwise (then `publicKey` is that signer's).
+ */
+export async function makeLog(
+  events = 30,
+  every = 10,
+  dir = tmp(),
+  signer?: SignerOption,
+): Promise<TestLog> {
   const keys = newKeys(dir);
   const path = join(dir, "audit.jsonl");
   const w = await openAuditLog({
@@ -52,6 +65,7 @@ export async function makeLog(events = 30, every = 10, dir = tmp()): Promise<Tes
     actor: "local:tester",
     checkpointEvery: every,
     s3: false,
+    signer: signer ?? "key-file",
   });
   for (let i = 0; i < events; i++) await w.append(event(i));
   await w.close();
@@ -60,7 +74,10 @@ export async function makeLog(events = 30, every = 10, dir = tmp()): Promise<Tes
     path,
     keys,
     auditKey: loadKey(keys, "audit").key,
-    publicKey: loadSigningKey(keys).publicKey,
+    publicKey:
+      signer && typeof signer === "object" && "sign" in signer
+        ? signer.publicKey
+        : loadSigningKey(keys).publicKey,
     lines: readFileSync(path, "utf8").split("\n").slice(0, -1),
   };
 }
@@ -115,7 +132,25 @@ export function signCheckpoint(rec: Rec, key: KeyObject): string {
     seq: rec.seq,
     ts: rec.ts,
   });
-  return sign(null, Buffer.from(signed), key).toString("base64");
+  // Ed25519 signs the bytes; a P-256 key (a KMS key's stand-in) signs their SHA-256, DER.
+  const alg = key.asymmetricKeyType === "ed25519" ? null : "sha256";
+  return sign(alg, Buffer.from(signed), key).toString("base64");
+}
+
+/**
+ * A checkpoint signer with a local P-256 key: the KMS signer's record format (alg
+ * ecdsa-p256-sha256, DER signatures, fingerprint over the SPKI DER) without KMS.
+ */
+export function p256Signer(): CheckpointSigner & { privateKey: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return {
+    alg: "ecdsa-p256-sha256",
+    fingerprint: publicKeyFingerprint(publicKey),
+    publicKey,
+    privateKey,
+    name: "a test P-256 key",
+    sign: async (data) => sign("sha256", data, privateKey),
+  };
 }
 
 export const otherSigningKey = () => generateKeyPairSync("ed25519").privateKey;

@@ -1,6 +1,6 @@
 import { AuditRecordSchema, isAuditRecord } from "../../handlers/audit/schema";
 import { canonical } from "../../handlers/audit/canonical";
-import { makeLog, parse, Rec } from "./logs";
+import { makeLog, p256Signer, parse, Rec, tmp } from "./logs";
 
 const ODD_VALUES: unknown[] = [
   undefined,
@@ -19,6 +19,8 @@ const ODD_VALUES: unknown[] = [
   "local:someone",
   "2026-01-01T00:00:00.000Z",
   "ed25519",
+  "ecdsa-p256-sha256",
+  "MEUCIQ==",
   "close",
   "event",
   true,
@@ -62,8 +64,13 @@ function mutations(rec: Rec): Rec[] {
 
 test("the verifier's fast record check agrees with the zod schema on valid records and their mutations", async () => {
   const log = await makeLog(3, 2);
-  const samples = log.lines.map(parse);
+  // A log signed as KMS signs (ECDSA P-256, DER signatures of varying length) too.
+  const ecdsa = await makeLog(3, 2, tmp(), p256Signer());
+  const samples = [...log.lines, ...ecdsa.lines].map(parse);
   expect(new Set(samples.map((r) => r.type))).toEqual(new Set(["open", "event", "checkpoint"]));
+  expect(new Set(samples.map((r) => r.alg))).toEqual(
+    new Set([undefined, "ed25519", "ecdsa-p256-sha256"]),
+  );
   let checked = 0;
   for (const rec of samples) {
     expect(isAuditRecord(rec)).toBe(true);

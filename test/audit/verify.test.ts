@@ -357,14 +357,20 @@ describe("unusable input", () => {
     expect(() => verifyAuditLog({ path: join(tmp(), "nope.jsonl") })).toThrow(/no audit log at/);
   });
 
-  test("a non-Ed25519 public key is refused", () => {
+  test("a public key that is neither Ed25519 nor ECDSA P-256 is refused", () => {
     const { generateKeyPairSync } = jest.requireActual(
       "node:crypto",
     ) as typeof import("node:crypto");
-    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const path = join(tmp(), "a.jsonl");
     writeFileSync(path, join1(log.lines));
-    expect(() => verifyAuditLog({ path }, { publicKey })).toThrow(/not an Ed25519 key/);
+    const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey;
+    expect(() => verifyAuditLog({ path }, { publicKey: p384 })).toThrow(
+      /is a ec key, not Ed25519 or ECDSA P-256/,
+    );
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+    expect(() => verifyAuditLog({ path }, { publicKey: rsa })).toThrow(
+      /is a rsa key, not Ed25519 or ECDSA P-256/,
+    );
   });
 });
 
