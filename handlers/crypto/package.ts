@@ -150,6 +150,8 @@ function decryptFailure(e: unknown): string {
     /unencryptedDataKey has not been set|No Encrypted Data Keys|Unable to decrypt data key/i.test(m)
   )
     return "no key given can unwrap this package's data key (wrong key file or KMS key)";
+  if (/Configuration conflict|only committed|CommitmentPolicy/i.test(m))
+    return "the package uses a non-committing algorithm suite, which imgsec does not accept";
   if (/commitment/i.test(m)) return "key commitment does not match: the package was tampered with";
   if (/maxBodySize|frame length/i.test(m))
     return "the package's frames are larger than imgsec accepts";
