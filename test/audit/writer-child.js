@@ -2,22 +2,10 @@
 // One writer of the concurrency test: a child process (argv[2] is JSON) or a worker thread
 // (workerData). Appends `count` events tagged with its name, then closes (or, with `crash`,
 // exits without closing, as a killed process would).
-const ts = require("typescript");
-const { readFileSync } = require("node:fs");
 const { isMainThread, workerData, parentPort } = require("node:worker_threads");
 
 // Transpile-only TypeScript loading, so the test needs no build step.
-require.extensions[".ts"] = (module, filename) => {
-  const out = ts.transpileModule(readFileSync(filename, "utf8"), {
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-    },
-    fileName: filename,
-  });
-  module._compile(out.outputText, filename);
-};
+require("../../bench/ts-register");
 
 const args = isMainThread ? JSON.parse(process.argv[2]) : workerData;
 const { openAuditLog } = require("../../handlers/audit/index.ts");
