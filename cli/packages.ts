@@ -3,6 +3,7 @@
  * Encryption SDK packages out, and back; every object is recorded in the audit log by UID or
  * package digest only.
  */
+import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import {
@@ -38,6 +39,12 @@ import { UsageError } from "./errors";
 import { listInputs } from "./deid-files";
 
 export const PACKAGE_EXT = ".imgsec";
+
+async function fileDigest(path: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) h.update(chunk);
+  return `sha256:${h.digest("hex")}`;
+}
 
 export interface KeyFlags extends AuditFlags {
   kmsKey?: string[];
@@ -289,7 +296,12 @@ export async function runDecrypt(
       } catch (e) {
         if (!(e instanceof PackageRefusedError)) throw e;
         reports.push({ input: name, status: "refused", reason: e.message });
-        await trail.append({ op: "decrypt", outcome: "refused", objects: [] });
+        // The refused package is named by its digest, so the record says what was tried.
+        await trail.append({
+          op: "decrypt",
+          outcome: "refused",
+          objects: [{ kind: "package", digest: await fileDigest(files[i]) }],
+        });
       }
     }
   } finally {

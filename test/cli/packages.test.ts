@@ -258,6 +258,16 @@ describe("refusals and exit codes", () => {
     expect(d.stdout).toMatch(/refused: .*tampered/);
     expect(existsSync(at("tampered.dcm"))).toBe(false);
     expect(readdirSync(work).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    // The refusal is audited, naming the package by its digest.
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const last = readFileSync(auditLog, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.op === "decrypt")
+      .pop();
+    expect(last.outcome).toBe("refused");
+    expect(last.objects).toEqual([{ kind: "package", digest }]);
 
     // verify-package, with a truncated copy and an intact package beside it.
     writeFileSync(at("short.imgsec"), bytes.subarray(0, bytes.length - 300));
