@@ -1,6 +1,6 @@
 import { Malformed, find, text } from "./dataset";
-import { OptionName } from "./options";
-import { isKnownOption, policyHash } from "./policy";
+import { OptionName, isOptionName } from "./options";
+import { policyHash } from "./policy";
 import { PixelExtent, scan } from "./scan";
 import type { ByteSource } from "./source";
 import { TAG } from "./tags";
@@ -56,7 +56,7 @@ export async function inspectDeidentified(src: ByteSource): Promise<Deidentified
   for (const line of lines.slice(1)) {
     if (line.startsWith("profile: ")) continue;
     const name = line.startsWith("option: ") ? line.slice(8) : "";
-    if (!isKnownOption(name)) {
+    if (!isOptionName(name)) {
       throw new NotDeidentifiedError(
         "De-identification Method (0012,0063) lists an option imgsec does not know",
       );

@@ -6,7 +6,7 @@ import pixelMasks from "./data/pixel-masks.json";
 import profile from "./data/profile.json";
 import safeAttributes from "./data/safe-attributes.json";
 import safePrivate from "./data/safe-private.json";
-import { OPTION_NAMES, OptionName, PROFILES } from "./options";
+import { OptionName, PROFILES } from "./options";
 
 /**
  * The policy hash: SHA-256 over the de-identification rules the engine ships (Table E.1-1 and our
@@ -41,6 +41,3 @@ export function profilePolicyHash(name: string): string {
   if (!options) throw new Error(`unknown profile ${name}`);
   return policyHash(options);
 }
-
-export const isKnownOption = (s: string): s is OptionName =>
-  (OPTION_NAMES as readonly string[]).includes(s);
