@@ -11,6 +11,7 @@ import {
   DEFAULT_FRAME_LENGTH,
   Keyring,
   KeyringError,
+  MODALITY_RE,
   PRODUCER,
   PackageFormatError,
   PackageRefusedError,
@@ -120,7 +121,7 @@ export async function runEncrypt(
   if (!existsSync(input)) throw new UsageError(`no such file or directory: ${input}`);
   const problem = datasetIdProblem(opts.dataset);
   if (problem) throw new UsageError(`--dataset: ${problem}`);
-  if (opts.modality !== undefined && !/^[A-Z0-9]{1,16}$/.test(opts.modality))
+  if (opts.modality !== undefined && !MODALITY_RE.test(opts.modality))
     throw new UsageError("--modality must be a DICOM modality code (A-Z, 0-9, at most 16)");
   const suite = (opts.suite ?? "signed") as SuiteChoice;
   if (suite !== "signed" && suite !== "unsigned")

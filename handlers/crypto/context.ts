@@ -14,6 +14,11 @@ export const CTX = {
   producer: "imgsec:producer",
 } as const;
 
+/** Provider id of data keys wrapped with the local key file's encryption key (raw AES keyring). */
+export const LOCAL_PROVIDER = "imgsec-local";
+/** Provider id the ESDK's KMS keyring writes. */
+export const KMS_PROVIDER = "aws-kms";
+
 /** Reserved by the ESDK for signed suites (the message's ECDSA public key). */
 export const ESDK_PUBLIC_KEY = "aws-crypto-public-key";
 
@@ -30,10 +35,14 @@ export type EncryptionContext = Record<string, string>;
 /** A context value that must not be encrypted: the message names the key, never the value. */
 export class ContextError extends Error {}
 
-const PATTERNS: Record<string, RegExp> = {
+/** Modality (0008,0060): a DICOM code string. */
+export const MODALITY_RE = /^[A-Z0-9]{1,16}$/;
+
+/** The pattern every context value must match; policies/package/params.json holds the same. */
+export const CONTEXT_PATTERNS: Readonly<Record<string, RegExp>> = {
   [CTX.schema]: /^1$/,
   [CTX.dataset]: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-  [CTX.modality]: /^[A-Z0-9]{1,16}$/,
+  [CTX.modality]: MODALITY_RE,
   [CTX.policyHash]: /^[0-9a-f]{64}$/,
   [CTX.pixelDigest]: /^[0-9a-f]{64}$/,
   [CTX.producer]: /^imgsec\/[0-9]+\.[0-9]+\.[0-9]+$/,
@@ -45,7 +54,7 @@ const PATTERNS: Record<string, RegExp> = {
  * SSN-like groups, or a date written with separators.
  */
 export function datasetIdProblem(id: string): string | null {
-  if (!PATTERNS[CTX.dataset].test(id))
+  if (!CONTEXT_PATTERNS[CTX.dataset].test(id))
     return "dataset id must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit";
   if (/[0-9]{6,}/.test(id))
     return "dataset id must not contain six or more digits in a row (it could be a record number or a date)";
@@ -71,10 +80,10 @@ export function buildContext(facts: PackageFacts): EncryptionContext {
 /** Exactly the imgsec keys, each matching its pattern; throws ContextError naming the key only. */
 export function validateContext(ctx: EncryptionContext): void {
   for (const key of Object.keys(ctx)) {
-    if (!(key in PATTERNS))
+    if (!(key in CONTEXT_PATTERNS))
       throw new ContextError("encryption context has a key that is not allowed");
   }
-  for (const [key, pattern] of Object.entries(PATTERNS)) {
+  for (const [key, pattern] of Object.entries(CONTEXT_PATTERNS)) {
     const value = ctx[key];
     if (typeof value !== "string") throw new ContextError(`encryption context lacks ${key}`);
     if (key === CTX.dataset) {

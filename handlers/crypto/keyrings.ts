@@ -9,10 +9,7 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from "@aws-crypto/client-node";
 import { loadKey, zeroize } from "../keys/keyfile";
-
-/** Provider id of packages wrapped with the local key file's encryption key. */
-export const LOCAL_PROVIDER = "imgsec-local";
-export const KMS_PROVIDER = "aws-kms";
+import { KMS_PROVIDER, LOCAL_PROVIDER } from "./context";
 
 const KMS_ARN =
   /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key\/[A-Za-z0-9-]{1,128}|alias\/[A-Za-z0-9/_+=,.@-]{1,256})$/;

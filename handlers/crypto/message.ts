@@ -9,7 +9,7 @@ import { createHash, createPublicKey, createVerify, ECDH } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { FileHandle, open } from "node:fs/promises";
 import type { PackageDocument } from "../../policies/engine/package-gate";
-import { ESDK_PUBLIC_KEY } from "./context";
+import { ESDK_PUBLIC_KEY, LOCAL_PROVIDER } from "./context";
 import { SUITES } from "./suites";
 
 /** A file that is not an ESDK message we can read: one line, exit 2. */
@@ -405,7 +405,7 @@ export async function inspectPackage(
  * show the key name. KMS stores the key ARN.
  */
 function providerInfo(providerId: string, info: Buffer): string {
-  if (providerId === "imgsec-local" && info.length > 20) {
+  if (providerId === LOCAL_PROVIDER && info.length > 20) {
     const ivLen = info.readUInt32BE(info.length - 12 - 4);
     if (ivLen === 12) return info.subarray(0, info.length - 20).toString("utf8");
   }
