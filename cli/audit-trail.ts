@@ -1,5 +1,4 @@
 import { AuditEvent, AuditWriter, auditLogPath, openAuditLog } from "../handlers/audit";
-import { dirname, join } from "node:path";
 import { KeyFileError, keyFilePath } from "../handlers/keys/keyfile";
 
 /** The audit flags every subcommand shares. commander turns `--no-audit` into `audit: false`. */
@@ -22,17 +21,9 @@ const NONE = (note: string): Trail => ({
   note,
 });
 
-/**
- * The audit log: --audit-log, then IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file (by
- * default .imgsec/audit.jsonl). A log is bound to the audit key that sealed it, so a log kept
- * next to its key file follows it when IMGSEC_KEYS points elsewhere.
- */
+/** The audit log: --audit-log, then IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file. */
 export function trailPath(flags: AuditFlags): string {
-  return auditLogPath(
-    flags.auditLog ??
-      process.env.IMGSEC_AUDIT_LOG ??
-      join(dirname(keyFilePath(flags.keys)), "audit.jsonl"),
-  );
+  return auditLogPath(flags.auditLog, keyFilePath(flags.keys));
 }
 
 /**

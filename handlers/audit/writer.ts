@@ -37,13 +37,21 @@ export const DEFAULT_CHECKPOINT_EVERY = 100;
 const MAX_BATCH = 1000;
 const NEWLINE = 0x0a;
 
-/** Audit log path: the flag, then IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl. */
-export function auditLogPath(flag?: string): string {
-  return flag ?? process.env.IMGSEC_AUDIT_LOG ?? DEFAULT_AUDIT_LOG;
+/**
+ * Audit log path: the flag, then IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file (so
+ * .imgsec/audit.jsonl by default). A log is bound to the audit key that sealed it, so a log kept
+ * next to its key file follows it when the key file lives elsewhere.
+ */
+export function auditLogPath(flag?: string, keysPath?: string): string {
+  return (
+    flag ??
+    process.env.IMGSEC_AUDIT_LOG ??
+    (keysPath ? join(dirname(keysPath), "audit.jsonl") : DEFAULT_AUDIT_LOG)
+  );
 }
 
 export interface OpenAuditLogOptions {
-  /** Default: auditLogPath() (IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl). */
+  /** Default: auditLogPath(undefined, keysPath) (IMGSEC_AUDIT_LOG, then beside the key file). */
   path?: string;
   keysPath: string;
   /** Default: resolveActor() (IMGSEC_ACTOR, the STS caller ARN in AWS, local:<user>). */
@@ -168,7 +176,7 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWrit
     throw e;
   }
   const writer = new Writer(
-    auditLogPath(opts.path),
+    auditLogPath(opts.path, opts.keysPath),
     key,
     id,
     signing.signer,

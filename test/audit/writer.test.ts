@@ -349,11 +349,16 @@ describe("paths and actors", () => {
     process.env = { ...saved };
   });
 
-  test("auditLogPath: the flag, then IMGSEC_AUDIT_LOG, then .imgsec/audit.jsonl", () => {
+  test("auditLogPath: the flag, then IMGSEC_AUDIT_LOG, then beside the key file (.imgsec/audit.jsonl)", () => {
     delete process.env.IMGSEC_AUDIT_LOG;
     expect(auditLogPath()).toBe(join(".imgsec", "audit.jsonl"));
+    // Without flag or variable, the log sits beside the key file whose audit key seals it.
+    expect(auditLogPath(undefined, join("/srv", "keys", "keys.json"))).toBe(
+      join("/srv", "keys", "audit.jsonl"),
+    );
     process.env.IMGSEC_AUDIT_LOG = "/var/log/imgsec.jsonl";
     expect(auditLogPath()).toBe("/var/log/imgsec.jsonl");
+    expect(auditLogPath(undefined, "/srv/keys/keys.json")).toBe("/var/log/imgsec.jsonl");
     expect(auditLogPath("x.jsonl")).toBe("x.jsonl");
   });
 
