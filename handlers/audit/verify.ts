@@ -104,6 +104,17 @@ interface Anomaly {
 const NEWLINE = 0x0a;
 const CHUNK = 4 * 1024 * 1024;
 
+/** The newline-terminated lines of `buf`; returns where its unterminated rest begins. */
+function* completeLines(buf: Buffer): Generator<{ bytes: Buffer; terminated: boolean }, number> {
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(NEWLINE, start);
+    if (nl < 0) return start;
+    yield { bytes: buf.subarray(start, nl), terminated: true };
+    start = nl + 1;
+  }
+}
+
 /** The input's lines as bytes, and whether each ended with a newline. */
 function* readLines(input: AuditLogInput): Generator<{ bytes: Buffer; terminated: boolean }> {
   if (Buffer.isBuffer(input) || "bytes" in input || "text" in input) {
@@ -112,13 +123,7 @@ function* readLines(input: AuditLogInput): Generator<{ bytes: Buffer; terminated
       : "bytes" in input
         ? input.bytes
         : Buffer.from(input.text, "utf8");
-    let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(NEWLINE, start);
-      if (nl < 0) break;
-      yield { bytes: buf.subarray(start, nl), terminated: true };
-      start = nl + 1;
-    }
+    const start = yield* completeLines(buf);
     if (start < buf.length) yield { bytes: buf.subarray(start), terminated: false };
     return;
   }
@@ -132,13 +137,7 @@ function* readLines(input: AuditLogInput): Generator<{ bytes: Buffer; terminated
       const buf = carry.length
         ? Buffer.concat([carry, chunk.subarray(0, n)])
         : chunk.subarray(0, n);
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(NEWLINE, start);
-        if (nl < 0) break;
-        yield { bytes: buf.subarray(start, nl), terminated: true };
-        start = nl + 1;
-      }
+      const start = yield* completeLines(buf);
       // Copy: `chunk` is reused by the next read.
       carry = Buffer.from(buf.subarray(start));
     }
