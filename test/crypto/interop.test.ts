@@ -33,6 +33,7 @@ import { profilePolicyHash } from "../../handlers/dicom";
 import { initKeyFile, loadKey } from "../../handlers/keys/keyfile";
 import { generateCtSeries } from "../dicom/corpus/generator";
 import { ROOT, runCli } from "../helpers/cli";
+import { describeIfAvailable } from "../helpers/tools";
 
 const PYTHON = join(ROOT, ".tools", "moto", "bin", "python");
 const SCRIPT = join(__dirname, "esdk_interop.py");
@@ -45,24 +46,13 @@ function esdkPython(): string | undefined {
   return r.status === 0 ? PYTHON : undefined;
 }
 
-/** As describeWithTool (test/helpers/tools.ts): skips loudly where missing, fails under CI=true. */
+/** Runs where the pinned Python SDK is installed; skips loudly, or fails under CI=true. */
 function describeWithEsdk(title: string, body: () => void): void {
-  if (esdkPython()) {
-    describe(title, body);
-    return;
-  }
-  if (process.env.CI === "true") {
-    describe(title, () => {
-      test(`${TOOL} is installed (scripts/setup-moto.sh)`, () => {
-        throw new Error(
-          `${TOOL} is missing: scripts/setup-moto.sh could not install it, and CI=true does not allow skipping`,
-        );
-      });
-    });
-    return;
-  }
-  console.warn(`SKIPPED: ${title}: ${TOOL} is not installed (run scripts/setup-moto.sh)`);
-  describe.skip(`${title} [SKIPPED: aws-encryption-sdk not installed]`, body);
+  describeIfAvailable(
+    { name: TOOL, available: esdkPython() !== undefined, setup: "scripts/setup-moto.sh" },
+    title,
+    body,
+  );
 }
 
 const work = mkdtempSync(join(tmpdir(), "imgsec-interop-"));

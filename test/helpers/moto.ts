@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { ROOT } from "./cli";
+import { describeIfAvailable } from "./tools";
 
 /** moto's server, installed pinned by scripts/setup-moto.sh into .tools/moto. */
 export const MOTO_SERVER = join(ROOT, ".tools", "moto", "bin", "moto_server");
@@ -77,32 +78,21 @@ export async function startMoto(): Promise<Moto> {
  * installed the block skips loudly, naming the tool; under CI=true it fails instead.
  */
 export function describeWithMoto(title: string, body: (moto: () => Moto) => void): void {
-  if (!existsSync(MOTO_SERVER)) {
-    if (process.env.CI === "true") {
-      describe(title, () => {
-        test("moto is installed (scripts/setup-moto.sh)", () => {
-          throw new Error(
-            "moto is missing: scripts/setup-moto.sh could not install it, and CI=true does not allow skipping",
-          );
-        });
+  describeIfAvailable(
+    { name: "moto", available: existsSync(MOTO_SERVER), setup: "scripts/setup-moto.sh" },
+    title,
+    () => {
+      let moto: Moto | undefined;
+      beforeAll(async () => {
+        moto = await startMoto();
+      }, 60_000);
+      afterAll(async () => {
+        await moto?.stop();
       });
-      return;
-    }
-    console.warn(`SKIPPED: ${title}: moto is not installed (run scripts/setup-moto.sh)`);
-    describe.skip(`${title} [SKIPPED: moto not installed]`, () => body(() => undefined as never));
-    return;
-  }
-  describe(title, () => {
-    let moto: Moto | undefined;
-    beforeAll(async () => {
-      moto = await startMoto();
-    }, 60_000);
-    afterAll(async () => {
-      await moto?.stop();
-    });
-    body(() => {
-      if (!moto) throw new Error("moto server not started");
-      return moto;
-    });
-  });
+      body(() => {
+        if (!moto) throw new Error("moto server not started");
+        return moto;
+      });
+    },
+  );
 }

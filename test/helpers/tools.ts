@@ -12,28 +12,44 @@ export function tool(name: "opa" | "regal"): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+/**
+ * `describe` that runs only when an outside tool is available. Where it is missing the block
+ * skips loudly, naming the tool and the script that installs it; under CI=true it fails instead,
+ * so CI never passes on skipped tests.
+ */
+export function describeIfAvailable(
+  tool: { name: string; available: boolean; setup: string },
+  title: string,
+  body: () => void,
+): void {
+  if (tool.available) {
+    describe(title, body);
+    return;
+  }
+  if (process.env.CI === "true") {
+    describe(title, () => {
+      test(`${tool.name} is installed (${tool.setup})`, () => {
+        throw new Error(
+          `${tool.name} is missing: ${tool.setup} could not install it, and CI=true does not allow skipping`,
+        );
+      });
+    });
+    return;
+  }
+  console.warn(`SKIPPED: ${title}: ${tool.name} is not installed (run ${tool.setup})`);
+  describe.skip(`${title} [SKIPPED: ${tool.name} not installed]`, body);
+}
+
 /** `describe` that runs only when `name` is installed; otherwise skips loudly or fails in CI. */
 export function describeWithTool(
   name: "opa" | "regal",
   title: string,
   body: (path: string) => void,
 ): void {
-  const path = tool(name);
-  if (path) {
-    describe(title, () => body(path));
-    return;
-  }
-  if (process.env.CI === "true") {
-    describe(title, () => {
-      test(`${name} is installed (scripts/setup-tools.sh)`, () => {
-        throw new Error(
-          `${name} is missing: scripts/setup-tools.sh could not install it, and CI=true does not allow skipping`,
-        );
-      });
-    });
-    return;
-  }
-
-  console.warn(`SKIPPED: ${title}: ${name} is not installed (run scripts/setup-tools.sh)`);
-  describe.skip(`${title} [SKIPPED: ${name} not installed]`, () => body(""));
+  const path = tool(name) ?? "";
+  describeIfAvailable(
+    { name, available: path !== "", setup: "scripts/setup-tools.sh" },
+    title,
+    () => body(path),
+  );
 }
