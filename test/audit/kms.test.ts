@@ -35,11 +35,7 @@ describeWithMoto("checkpoints signed with an AWS KMS key (moto)", (moto) => {
   };
 
   beforeAll(async () => {
-    kms = new KMSClient({
-      endpoint: moto().endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    kms = new KMSClient(moto().clientConfig);
     arn = await createKey("ECC_NIST_P256");
   });
   afterAll(() => kms.destroy());

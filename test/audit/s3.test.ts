@@ -26,12 +26,7 @@ describeWithMoto("the S3 Object Lock sink (moto)", (moto) => {
   const bucket = () => `imgsec-audit-${n}`;
 
   beforeAll(() => {
-    client = new S3Client({
-      endpoint: moto().endpoint,
-      forcePathStyle: true,
-      region: "us-east-1",
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    client = new S3Client({ ...moto().clientConfig, forcePathStyle: true });
   });
   afterAll(() => client.destroy());
   beforeEach(async () => {

@@ -38,11 +38,7 @@ describeWithMoto("packages wrapped with AWS KMS keys (moto)", (moto) => {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    kms = new KMSClient({
-      endpoint: moto().endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    kms = new KMSClient(moto().clientConfig);
     const make = async () =>
       (await kms.send(new CreateKeyCommand({ Description: "imgsec test" }))).KeyMetadata!.Arn!;
     arn1 = await make();

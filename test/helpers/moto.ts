@@ -13,6 +13,12 @@ export interface Moto {
   endpoint: string;
   /** Environment for the AWS SDK (and child processes) to talk to this server only. */
   env: Record<string, string>;
+  /** AWS SDK v3 client settings for this server (S3 clients add forcePathStyle). */
+  clientConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
   stop(): Promise<void>;
 }
 
@@ -64,6 +70,14 @@ export async function startMoto(): Promise<Moto> {
   return {
     endpoint,
     env,
+    clientConfig: {
+      endpoint,
+      region: env.AWS_REGION,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      },
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
