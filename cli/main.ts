@@ -4,6 +4,16 @@ import { auditCommand } from "./audit";
 import { keysCommand } from "./keys";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
 
+// Shared by every command that records in the audit log.
+const auditLogOption = () =>
+  new Option(
+    "--audit-log <file>",
+    "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
+  );
+/** `reported`: commands that touch images say in their output that nothing was recorded. */
+const noAuditOption = (reported: boolean) =>
+  new Option("--no-audit", `do not record in the audit log${reported ? " (reported)" : ""}`);
+
 const formatOption = () =>
   new Option("--format <format>", "output format").choices(["text", "json"]).default("text");
 
@@ -57,11 +67,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
     .option("--show-passed", "list PASS results in text output too")
     .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
-    .option(
-      "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
-    )
-    .option("--no-audit", "do not record in the audit log")
+    .addOption(auditLogOption())
+    .addOption(noAuditOption(false))
     .action(
       async (
         path: string,
@@ -119,11 +126,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       "--show-paths",
       "name inputs by path in the summary (paths may hold PHI; default: by position)",
     )
-    .option(
-      "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
-    )
-    .option("--no-audit", "do not record in the audit log (reported)")
+    .addOption(auditLogOption())
+    .addOption(noAuditOption(true))
     .addOption(formatOption())
     .action(async (input: string, output: string, opts: DeidCommandOptions) => {
       const { formatDeidText, runDeid } = await import("./deid");
@@ -154,11 +158,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("--suite <suite>", "signed (default: anyone can verify without a key) or unsigned")
     .option("--frame-length <bytes>", "frame length in bytes (default 4 MiB)")
-    .option(
-      "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
-    )
-    .option("--no-audit", "do not record in the audit log (reported)")
+    .addOption(auditLogOption())
+    .addOption(noAuditOption(true))
     .addOption(formatOption())
     .action(async (input: string, output: string, opts: EncryptOptions) => {
       const { formatPackagesText, runEncrypt } = await import("./packages");
@@ -184,11 +185,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
     .option("--kms-key <arn>", "unwrap with this AWS KMS key ARN instead (repeatable)", collect, [])
-    .option(
-      "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
-    )
-    .option("--no-audit", "do not record in the audit log (reported)")
+    .addOption(auditLogOption())
+    .addOption(noAuditOption(true))
     .addOption(formatOption())
     .action(async (input: string, output: string, opts: DecryptOptions) => {
       const { formatPackagesText, runDecrypt } = await import("./packages");
@@ -212,11 +210,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--kms-key-arn <arn>", "allowed KMS key ARN (repeatable; default: any)", collect, [])
     .option("--params <file>", "JSON object overriding policies/package/params.json")
     .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
-    .option(
-      "--audit-log <file>",
-      "audit log (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
-    )
-    .option("--no-audit", "do not record in the audit log")
+    .addOption(auditLogOption())
+    .addOption(noAuditOption(false))
     .addOption(formatOption())
     .action(async (paths: string[], opts: VerifyPackageOptions) => {
       const { formatVerifyText, runVerifyPackage } = await import("./packages");
