@@ -198,6 +198,8 @@ export async function decryptToFile(
   try {
     await writeAtomically(out, 0o600, async (tmp) => {
       const dec = client.decryptStream(opts.keyring, { maxBodySize: MAX_FRAME_LENGTH });
+      // Checked again on the header the ESDK authenticates: the file may have changed since the
+      // key-less check above, and only this header is the one the plaintext belongs to.
       dec.once("MessageHeader", (header: { encryptionContext: Record<string, string> }) => {
         context = { ...header.encryptionContext };
         refusal = contextProblem(context, opts.expect);
