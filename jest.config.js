@@ -9,5 +9,7 @@ module.exports = {
   },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   globalSetup: "<rootDir>/test/global-setup.js",
+  // After jest's own report: the blocks that skipped because a tool is missing, by name.
+  reporters: ["default", "<rootDir>/test/reporters/skipped-tools.js"],
   testTimeout: 120000,
 };

@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeploymentGate, Params, defaultParams } from "../policies/engine/engine";
-import { Report, toJson, toJunit, toSarif, toText } from "../policies/engine/formats";
+import {
+  gateFails,
+  Report,
+  toJson,
+  toJunit,
+  toSarif,
+  toText,
+  UnknownMode,
+} from "../policies/engine/formats";
 import { loadStacks, UnusableInputError } from "../policies/engine/normalize";
 import { projectRoot } from "../policies/engine/paths";
 import { CheckResult, summarize } from "../policies/engine/result";
@@ -12,6 +20,8 @@ export interface CheckOptions {
   waivers?: string;
   params?: string;
   today?: Date;
+  /** What an UNKNOWN result does: fail the gate (default) or only warn. */
+  unknown?: UnknownMode;
 }
 
 export interface CheckRun {
@@ -62,8 +72,9 @@ export async function runCheck(
     catalog: gate.catalog,
     unusedWaivers: outcome.unused,
     version,
+    unknownMode: opts.unknown ?? "fail",
   };
-  return { report, failed: summarize(results).failed > 0 };
+  return { report, failed: gateFails(summarize(results), report.unknownMode) };
 }
 
 export const FORMATTERS: Record<string, (r: Report, opts?: { showPassed?: boolean }) => string> = {
@@ -83,13 +94,15 @@ export async function recordCheck(report: Report, flags: AuditFlags): Promise<st
     const s = summarize(report.results);
     await trail.append({
       op: "check",
-      outcome: s.failed > 0 ? "failed" : "ok",
+      outcome: gateFails(s, report.unknownMode) ? "failed" : "ok",
       details: {
         stacks: Object.keys(report.files).length,
         passed: s.passed,
         failed: s.failed,
         warned: s.warned,
         waived: s.waived,
+        unknown: s.unknown,
+        unknownFails: (report.unknownMode ?? "fail") === "fail",
       },
     });
   } finally {

@@ -65,6 +65,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--out <file>", "write the report to a file instead of stdout")
     .option("--waivers <file>", "JSON or YAML list of {rule, resource, justification, expires}")
     .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
+    .addOption(
+      new Option(
+        "--unknown <mode>",
+        "UNKNOWN results (values the gate cannot see) fail the gate, or only warn (a reported relaxation)",
+      )
+        .choices(["fail", "warn"])
+        .default("fail"),
+    )
     .option("--show-passed", "list PASS results in text output too")
     .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
     .addOption(auditLogOption())
@@ -77,6 +85,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           out?: string;
           waivers?: string;
           params?: string;
+          unknown: "fail" | "warn";
           showPassed?: boolean;
         } & import("./audit-trail").AuditFlags,
       ) => {
@@ -84,6 +93,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         const { report, failed } = await runCheck(path, {
           waivers: opts.waivers,
           params: opts.params,
+          unknown: opts.unknown,
         });
         process.stderr.write(`${await recordCheck(report, opts)}\n`);
         const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
@@ -91,7 +101,9 @@ function buildProgram(setExit: (code: number) => void): Command {
           writeFileAtomically(opts.out, text);
           const { verdictLine } = await import("../policies/engine/formats");
           const { summarize } = await import("../policies/engine/result");
-          process.stderr.write(`${verdictLine(summarize(report.results))} (report: ${opts.out})\n`);
+          process.stderr.write(
+            `${verdictLine(summarize(report.results), report.unknownMode)} (report: ${opts.out})\n`,
+          );
         } else process.stdout.write(text);
         for (const w of report.unusedWaivers) {
           if (opts.format !== "text")

@@ -14,6 +14,8 @@ export interface RuleMeta {
   level: "error" | "warning";
   controls: string[];
   resource_types: string[];
+  /** Deployment rules: the attributes whose value decides the verdict (an unknown one gives UNKNOWN). */
+  inputs?: string[];
   remediation: string;
 }
 

@@ -12,7 +12,7 @@ export type LoadedPolicy = ReturnType<typeof loadPolicySync>;
 export interface RawResult {
   package: string;
   resource: string;
-  status: "PASS" | "FAIL";
+  status: "PASS" | "FAIL" | "UNKNOWN";
   message: string;
 }
 

@@ -3,8 +3,16 @@ import { RuleMeta } from "./catalog";
 import { CheckResult, SEVERITY_ORDER, Summary, summarize } from "./result";
 import { Waiver } from "./waivers";
 
+/**
+ * What an UNKNOWN result does to the gate: `fail` (the default: a HIPAA gate must not pass what it
+ * cannot see) or `warn` (reported and counted, exit 0: an explicit, reported relaxation).
+ */
+export type UnknownMode = "fail" | "warn";
+
 export interface Report {
   results: CheckResult[];
+  /** Absent means the strict default, `fail`. */
+  unknownMode?: UnknownMode;
   /** stack name → the file it was read from (for SARIF locations and text headers). */
   files: Record<string, { file: string; source: string }>;
   catalog: RuleMeta[];
@@ -12,17 +20,39 @@ export interface Report {
   version: string;
 }
 
+/** Does the gate fail? On any FAIL, and on any UNKNOWN unless `--unknown warn`. */
+export function gateFails(t: Summary, mode: UnknownMode = "fail"): boolean {
+  return t.failed > 0 || (mode === "fail" && t.unknown > 0);
+}
+
 export function toJson(r: Report): string {
   const summary: Summary = summarize(r.results);
-  const doc: Record<string, unknown> = { summary, results: r.results };
+  const mode = r.unknownMode ?? "fail";
+  const doc: Record<string, unknown> = {
+    verdict: gateFails(summary, mode) ? "FAILED" : "PASSED",
+    unknown: mode,
+    summary,
+    results: r.results,
+  };
   if (r.unusedWaivers.length) doc.unusedWaivers = r.unusedWaivers;
   return JSON.stringify(doc, null, 2) + "\n";
 }
 
-/** "PASSED: 12 passed, 0 failed, 0 warnings, 0 waived": the gate's verdict in one line. */
-export function verdictLine(t: Summary): string {
-  return `${t.failed ? "FAILED" : "PASSED"}: ${t.passed} passed, ${t.failed} failed, ${t.warned} warnings, ${t.waived} waived`;
+/** "PASSED: 12 passed, 0 failed, 0 unknown, 0 warnings, 0 waived": the gate's verdict in one line;
+ * under `--unknown warn` it says that unknown results did not count. */
+export function verdictLine(t: Summary, mode: UnknownMode = "fail"): string {
+  const relaxed =
+    mode === "warn" && t.unknown > 0
+      ? " (--unknown warn: UNKNOWN results did not fail the gate)"
+      : "";
+  return `${gateFails(t, mode) ? "FAILED" : "PASSED"}: ${counts(t)}${relaxed}`;
 }
+
+const counts = (s: Summary) =>
+  `${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown, ${s.warned} warnings, ${s.waived} waived`;
+
+const UNKNOWN_NOTE =
+  "UNKNOWN: the verdict depends on a value the gate cannot see (a variable, a local, a function result, a plan value known only after apply). Give it a literal value or a reference to a resource in the same configuration, check a plan where it is known, or waive it with a justification.";
 
 export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
   const lines: string[] = [];
@@ -32,9 +62,7 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
     const rs = r.results.filter((x) => (x.stack ?? "") === stack);
     const s = summarize(rs);
     const f = r.files[stack];
-    lines.push(
-      `${stack}${f ? `  (${f.source}: ${f.file})` : ""}: ${s.passed} passed, ${s.failed} failed, ${s.warned} warnings, ${s.waived} waived`,
-    );
+    lines.push(`${stack}${f ? `  (${f.source}: ${f.file})` : ""}: ${counts(s)}`);
     for (const sev of SEVERITY_ORDER) {
       const shown = rs.filter(
         (x) => x.severity === sev && (opts.showPassed || x.status !== "PASS"),
@@ -54,8 +82,9 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
       `unused waiver: ${w.rule} ${w.resource}${w.stack ? ` (${w.stack})` : ""} matches no failure`,
     );
   const t = summarize(r.results);
+  if (t.unknown > 0) lines.push(UNKNOWN_NOTE);
   lines.push(
-    `${verdictLine(t)} (${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${r.catalog.length} rules)`,
+    `${verdictLine(t, r.unknownMode)} (${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${r.catalog.length} rules)`,
   );
   return lines.join("\n") + "\n";
 }
@@ -110,7 +139,7 @@ export function toSarif(r: Report): string {
       return {
         ruleId: x.rule,
         ruleIndex: index.get(x.rule) ?? -1,
-        level: x.status === "WARN" ? "warning" : "error",
+        level: x.status === "WARN" || x.status === "UNKNOWN" ? "warning" : "error",
         message: { text: `${x.resource}: ${x.message}` },
         locations: [
           {
@@ -127,7 +156,7 @@ export function toSarif(r: Report): string {
         ...(x.status === "WAIVED"
           ? { suppressions: [{ kind: "external", justification: x.message }] }
           : {}),
-        properties: { controls: x.controls, severity: x.severity },
+        properties: { status: x.status, controls: x.controls, severity: x.severity },
       };
     });
   const log = {
@@ -144,19 +173,20 @@ const xml = (s: string) =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] as string,
   );
 
-/** JUnit XML: one testsuite per stack, one testcase per (rule, resource). */
+/** JUnit XML: one testsuite per stack, one testcase per (rule, resource); WAIVED and UNKNOWN
+ * results are skipped test cases with the reason. */
 export function toJunit(r: Report): string {
   const stacks = [...new Set(r.results.map((x) => x.stack ?? ""))];
   const t = summarize(r.results);
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="imgsec check" tests="${r.results.length}" failures="${t.failed}" skipped="${t.waived}">`,
+    `<testsuites name="imgsec check" tests="${r.results.length}" failures="${t.failed}" skipped="${t.waived + t.unknown}">`,
   ];
   for (const stack of stacks) {
     const rs = r.results.filter((x) => (x.stack ?? "") === stack);
     const s = summarize(rs);
     out.push(
-      `  <testsuite name="${xml(stack)}" tests="${rs.length}" failures="${s.failed}" errors="0" skipped="${s.waived}">`,
+      `  <testsuite name="${xml(stack)}" tests="${rs.length}" failures="${s.failed}" errors="0" skipped="${s.waived + s.unknown}">`,
     );
     for (const x of rs) {
       const open = `    <testcase classname="${xml(`${stack}.${x.rule}`)}" name="${xml(x.resource)}">`;
@@ -164,6 +194,12 @@ export function toJunit(r: Report): string {
         out.push(
           open,
           `      <failure message="${xml(x.message)}" type="${x.severity}">${xml(`${x.title}\nHIPAA: ${x.controls.join(", ")}\nfix: ${x.remediation}`)}</failure>`,
+          "    </testcase>",
+        );
+      } else if (x.status === "UNKNOWN") {
+        out.push(
+          open,
+          `      <skipped message="${xml(`UNKNOWN: ${x.message}`)}"/>`,
           "    </testcase>",
         );
       } else if (x.status === "WAIVED") {

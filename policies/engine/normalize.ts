@@ -12,8 +12,18 @@
  * - `terraform show -json` plans: values come from planned_values, references from the
  *   configuration's expressions (values unknown until apply are simply absent).
  * - IAM policy documents in `policy` / `assume_role_policy` (and inline policies) are parsed once
- *   here, with Statement, Action, NotAction, Resource and NotResource always arrays; a document that
- *   is not known or not JSON is `null`, which rules treat as failing.
+ *   here, with Statement, Action, NotAction, Resource and NotResource always arrays; a literal that
+ *   is not JSON is `null`, which rules treat as failing; a document whose value is unknown is
+ *   `{unknown: true, Statement: []}`, which rules report as UNKNOWN.
+ *
+ * Unknown values. A value is known when it is a literal, or a reference to a managed resource or
+ * data source of the same document (kept as `${type.name.attr}`, listed in `refs`): rules resolve
+ * what such a reference means (a role's ARN is a named principal). Everything else (a variable, a
+ * local, a module output, a function call, a conditional, a reference to a resource that is not in
+ * the document) is unknown: each such interpolation is rewritten to the marker `${?}` (UNKNOWN), so
+ * a literal part around it survives ("arn:aws:iam::${?}:root" is still an account's root). In a
+ * plan, values in `after_unknown` that no resolvable reference explains are written as `${?}` too;
+ * Rego's `lib.is_unknown` finds the marker anywhere in a value.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -152,9 +162,6 @@ export function normalizeDocument(doc: Json, file: string, stack: string): Norma
 
 // ---- *.tf.json and cdktf -------------------------------------------------------------------
 
-const INTERPOLATION = /\$\{([^}]*)\}/g;
-const ADDRESS_IN_EXPR = /\b(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)/g;
-
 function fromTfJson(doc: Obj): Record<string, NormalizedResource> {
   const out: Record<string, NormalizedResource> = {};
   const add = (mode: "managed" | "data", byType: Json | undefined) => {
@@ -178,7 +185,7 @@ function fromTfJson(doc: Obj): Record<string, NormalizedResource> {
           values,
           refs: {},
           referenced_by: {},
-          policies: policiesOf(values),
+          policies: {},
         };
       }
     }
@@ -189,18 +196,85 @@ function fromTfJson(doc: Obj): Record<string, NormalizedResource> {
   for (const r of Object.values(out)) {
     for (const [attr, v] of Object.entries(r.values)) {
       const refs = new Set<string>();
-      for (const s of strings(v)) {
-        for (const m of s.matchAll(INTERPOLATION)) {
-          for (const a of m[1].matchAll(ADDRESS_IN_EXPR)) {
-            const addr = `${a[1] ?? ""}${a[2]}.${a[3]}`;
-            if (known.has(addr)) refs.add(addr);
-          }
-        }
-      }
+      r.values[attr] = markUnknown(v, known, refs);
       if (refs.size) r.refs[attr] = [...refs];
     }
+    r.policies = policiesOf(r.values);
   }
   return out;
+}
+
+/** The marker that stands for an unknown part of a value (see the module comment). */
+export const UNKNOWN = "${?}";
+
+/** A reference to a resource or data source and an optional attribute path: `aws_iam_role.r.arn`,
+ * `data.aws_caller_identity.current.account_id`, `aws_s3_bucket.b[0].id`. */
+const REFERENCE =
+  /^\s*((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)(?:\[\d+\]|\.[A-Za-z_][A-Za-z0-9_-]*|\["[^"\\]*"\])*\s*$/;
+
+/**
+ * A value with every interpolation that is not a resolvable reference replaced by UNKNOWN;
+ * resolvable references are kept and their resource addresses added to `refs`.
+ */
+function markUnknown(v: Json, known: Set<string>, refs: Set<string>): Json {
+  if (typeof v === "string") return markString(v, known, refs);
+  if (Array.isArray(v)) return v.map((x) => markUnknown(x, known, refs));
+  if (isObj(v)) {
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(v)) out[k] = markUnknown(x, known, refs);
+    return out;
+  }
+  return v;
+}
+
+function markString(s: string, known: Set<string>, refs: Set<string>): string {
+  if (!s.includes("${") && !s.includes("%{")) return s;
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    // `$${` and `%%{` are Terraform's escapes for a literal `${` / `%{`.
+    if ((c === "$" || c === "%") && s[i + 1] === c && s[i + 2] === "{") {
+      out += s.slice(i, i + 3);
+      i += 3;
+      continue;
+    }
+    if ((c === "$" || c === "%") && s[i + 1] === "{") {
+      const end = closingBrace(s, i + 2);
+      if (end < 0) {
+        // An unterminated template is not valid Terraform: nothing after it can be known.
+        return out + UNKNOWN;
+      }
+      const expr = s.slice(i + 2, end);
+      const m = c === "$" ? REFERENCE.exec(expr) : null;
+      if (m && known.has(m[1])) {
+        refs.add(m[1]);
+        out += s.slice(i, end + 1);
+      } else out += UNKNOWN;
+      i = end + 1;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+/** The index of the `}` that closes a template opened just before `from`, skipping nested braces
+ * and quoted strings; -1 when there is none. */
+function closingBrace(s: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') {
+      for (i++; i < s.length && s[i] !== '"'; i++) if (s[i] === "\\") i++;
+    } else if (c === "{") depth++;
+    else if (c === "}") {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return -1;
 }
 
 /** cdktf's "//" metadata and Terraform meta-arguments are not resource values. */
@@ -275,7 +349,71 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
     }
   };
   walkConfig(isObj(doc.configuration) ? doc.configuration.root_module : undefined, "");
+  markPlanUnknowns(doc, out);
   return out;
+}
+
+/**
+ * Writes UNKNOWN where a plan says a value is not known until apply (`after_unknown`) and no
+ * resolvable reference explains it: the attribute is then neither absent (which rules would read
+ * as the provider's default) nor a reference a rule can resolve. Unknown policy documents are
+ * marked whatever their references, since no rule can read a document it cannot see.
+ */
+function markPlanUnknowns(doc: Obj, resources: Record<string, NormalizedResource>): void {
+  for (const change of Array.isArray(doc.resource_changes) ? doc.resource_changes : []) {
+    if (!isObj(change) || typeof change.address !== "string" || !isObj(change.change)) continue;
+    const r = resources[change.address];
+    const unknown = change.change.after_unknown;
+    if (!r || !isObj(unknown)) continue;
+    for (const [attr, u] of Object.entries(unknown)) {
+      if (POLICY_ATTRIBUTES.has(attr) && u === true) {
+        r.policies[attr] = unknownDocument();
+        continue;
+      }
+      if (attr === "inline_policy") markInlinePolicies(r, u);
+      if (r.refs[attr]?.length) continue;
+      const merged = withUnknown(r.values[attr], u);
+      if (merged !== undefined) r.values[attr] = merged;
+    }
+  }
+}
+
+/** `value` with UNKNOWN written at every `true` leaf of the after_unknown tree `u`. */
+function withUnknown(value: Json | undefined, u: Json): Json | undefined {
+  if (u === true) return value === undefined || value === null ? UNKNOWN : value;
+  if (Array.isArray(u)) {
+    const base = Array.isArray(value) ? [...value] : [];
+    let changed = false;
+    u.forEach((x, i) => {
+      const m = withUnknown(base[i], x);
+      if (m !== undefined && m !== base[i]) {
+        while (base.length < i) base.push(null);
+        base[i] = m;
+        changed = true;
+      }
+    });
+    return changed ? base : value;
+  }
+  if (isObj(u)) {
+    const base: Obj = isObj(value) ? { ...value } : {};
+    let changed = false;
+    for (const [k, x] of Object.entries(u)) {
+      const m = withUnknown(base[k], x);
+      if (m !== undefined && m !== base[k]) {
+        base[k] = m;
+        changed = true;
+      }
+    }
+    return changed ? base : value;
+  }
+  return value;
+}
+
+function markInlinePolicies(r: NormalizedResource, u: Json): void {
+  (Array.isArray(u) ? u : []).forEach((block, i) => {
+    if (block === true || (isObj(block) && block.policy === true))
+      r.policies[`inline_policy.${i}`] = unknownDocument();
+  });
 }
 
 function* references(expr: Json): Generator<string> {
@@ -356,6 +494,11 @@ function policiesOf(values: Obj): Record<string, Obj | null> {
 }
 
 const ARRAY_KEYS = ["Action", "NotAction", "Resource", "NotResource"];
+/** A whole value that is one reference (`${data.aws_iam_policy_document.p.json}`). */
+const REFERENCE_ONLY = /^\$\{[^{}]*\}$/;
+
+/** A policy document whose content is not known: rules report UNKNOWN for it. */
+const unknownDocument = (): Obj => ({ unknown: true, Statement: [] });
 
 export function parsePolicy(v: Json): Obj | null {
   let doc: Json = v;
@@ -363,7 +506,9 @@ export function parsePolicy(v: Json): Obj | null {
     try {
       doc = JSON.parse(v) as Json;
     } catch {
-      return null;
+      // A document built by an expression (a variable, jsonencode(...), a data source's json)
+      // is unknown, not malformed.
+      return v.includes(UNKNOWN) || REFERENCE_ONLY.test(v) ? unknownDocument() : null;
     }
   }
   if (!isObj(doc)) return null;

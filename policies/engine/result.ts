@@ -1,5 +1,7 @@
 /** The one result shape every imgsec check emits (IaC, packages, audit logs); the report reads it. */
-export type Status = "PASS" | "FAIL" | "WARN" | "WAIVED";
+/** UNKNOWN: the verdict depends on a value the engine cannot know (a variable, a function result, a
+ * plan value known only after apply). It is never a PASS. */
+export type Status = "PASS" | "FAIL" | "WARN" | "WAIVED" | "UNKNOWN";
 export type Severity = "critical" | "high" | "medium" | "low";
 
 export interface CheckResult {
@@ -19,6 +21,7 @@ export interface Summary {
   failed: number;
   warned: number;
   waived: number;
+  unknown: number;
 }
 
 export function summarize(results: CheckResult[]): Summary {
@@ -28,6 +31,7 @@ export function summarize(results: CheckResult[]): Summary {
     failed: count("FAIL"),
     warned: count("WARN"),
     waived: count("WAIVED"),
+    unknown: count("UNKNOWN"),
   };
 }
 

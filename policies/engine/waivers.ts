@@ -11,7 +11,7 @@ export interface Waiver {
 
 export interface WaiverOutcome {
   results: CheckResult[];
-  /** Waivers that matched no failing result (stale, or the resource was fixed). */
+  /** Waivers that matched no failing or unknown result (stale, or the resource was fixed). */
   unused: Waiver[];
   /** Expired waivers; the failures they matched stay FAIL. */
   expired: Waiver[];
@@ -43,7 +43,8 @@ export function applyWaivers(
   const isExpired = (w: Waiver) => w.expires < todayStr;
   const used = new Set<Waiver>();
   const out = results.map((r) => {
-    if (r.status !== "FAIL" && r.status !== "WARN") return r;
+    // An UNKNOWN is waivable too: a team may know what a variable holds and say so, with an expiry.
+    if (r.status !== "FAIL" && r.status !== "WARN" && r.status !== "UNKNOWN") return r;
     const w =
       waivers.find((x) => matches(x, r) && !isExpired(x)) ?? waivers.find((x) => matches(x, r));
     if (!w) return r;
@@ -51,7 +52,7 @@ export function applyWaivers(
     if (isExpired(w))
       return {
         ...r,
-        status: "FAIL" as const,
+        status: r.status === "UNKNOWN" ? r.status : ("FAIL" as const),
         message: `${r.message} (waiver expired ${w.expires})`,
       };
     return {

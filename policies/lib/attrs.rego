@@ -56,3 +56,37 @@ canonical_arn(v) := concat(":", array.concat(["arn", "aws"], array.slice(parts, 
 	parts := split(v, ":")
 	count(parts) > 2
 } else := v
+
+# What a top-level attribute holds, three-valued: "unknown" when any part of it is unknown (or, in a
+# plan, it is absent but refers to a resource: its value comes only after apply), "set" when it is
+# written, "unset" otherwise. Check "unknown" before trusting "set" or "unset".
+state(r, attr) := "unknown" if {
+	data.imgsec.lib.is_unknown(object.get(r.values, attr, null))
+} else := "set" if {
+	present(object.get(r.values, attr, null))
+} else := "unknown" if {
+	count(object.get(r.refs, attr, [])) > 0
+	object.get(r.values, attr, null) == null
+} else := "unset"
+
+# A boolean as the provider will see it: true or false when written literally ("true" and "false"
+# too, which Terraform converts), `otherwise` (the provider's default) when absent or null and not
+# a reference, and "unknown" otherwise. A control counts as on only when this is true, and as off
+# only when it is false.
+bool(r, attr, otherwise) := "unknown" if {
+	object.get(r.values, attr, null) == null
+	count(object.get(r.refs, attr, [])) > 0
+} else := bool_value(object.get(r.values, attr, null), otherwise)
+
+# The same for a value already taken out of a block.
+bool_value(v, _) := v if {
+	is_boolean(v)
+} else if {
+	v == "true"
+} else := false if {
+	v == "false"
+} else := "unknown" if {
+	v != null
+}
+
+bool_value(null, otherwise) := otherwise

@@ -2,6 +2,10 @@
 # description: Builders for rule tests. Not compiled into the WASM (build ignores *_test.rego).
 package imgsec.fixtures_test
 
+# The normalizer's marker for an unknown value (a variable, a function result, a plan value known
+# only after apply): rules report UNKNOWN for what depends on it.
+unknown := "${?}"
+
 # A normalized resource, as policies/engine/normalize.ts produces it.
 res(type, name, values) := {
 	"address": concat(".", [type, name]),

@@ -10,6 +10,36 @@ pass(r, message) := {"resource": r.address, "status": "PASS", "message": message
 
 fail(r, message) := {"resource": r.address, "status": "FAIL", "message": message}
 
+# A verdict that depends on a value the engine cannot know: a variable, a local, a function result,
+# a module output, or a plan value known only after apply. Never a PASS; the message names the
+# attribute. The gate fails on it by default (`imgsec check --unknown fail`).
+unknown(r, message) := {"resource": r.address, "status": "UNKNOWN", "message": message}
+
+# The marker the normalizer writes for every unknown part of a value (policies/engine/normalize.ts).
+unknown_marker := "${?}"
+
+# Some part of `v` (a string, or anything inside an array or object) is unknown.
+is_unknown(v) if {
+	walk(v, [_, x])
+	is_string(x)
+	contains(x, unknown_marker)
+}
+
+# `v` is `literal`, or has unknown parts that could make it `literal` ("${?}" could be anything;
+# "arn:aws:iam::${?}:root" can never be "*"). Over-approximates, like IAM wildcard matching.
+could_be(v, literal) if v == literal
+
+could_be(v, literal) if {
+	is_string(v)
+	contains(v, unknown_marker)
+	parts := split(v, unknown_marker)
+	startswith(literal, parts[0])
+	endswith(literal, parts[count(parts) - 1])
+	every piece in array.slice(parts, 1, count(parts) - 1) {
+		contains(literal, piece)
+	}
+}
+
 # Terraform JSON renders a nested block as an object or as a list of objects.
 as_array(x) := x if is_array(x)
 
@@ -29,10 +59,14 @@ related(type, attr, target) := [input.resources[a] |
 # A parameter (threshold) from the input's params, which the engine fills from policies/params.json.
 param(name) := input.params[name]
 
-# Statements of a parsed policy document (null when unknown or not JSON: no statements).
+# Statements of a parsed policy document (null when not JSON: no statements).
 statements(doc) := doc.Statement if doc != null
 
 statements(null) := []
+
+# A parsed policy document whose content is unknown (a variable, jsonencode(...), a data source's
+# json, or a plan value known only after apply).
+document_unknown(doc) if doc.unknown == true
 
 # A principal that is everyone: "*" or {"AWS": "*"} (alone or in a list).
 principal_is_everyone("*")
@@ -42,6 +76,17 @@ principal_is_everyone(p) if {
 	some key in ["AWS", "CanonicalUser", "Federated"]
 	some v in as_array(object.get(p, key, []))
 	v == "*"
+}
+
+# A principal that could be everyone once unknown values are known: "${?}", {"AWS": "${?}"}, or a
+# principal object that is itself unknown. Named principals ("arn:aws:iam::${?}:root") cannot.
+principal_may_be_everyone(p) if could_be(p, "*")
+
+principal_may_be_everyone(p) if {
+	is_object(p)
+	some key in ["AWS", "CanonicalUser", "Federated"]
+	some v in as_array(object.get(p, key, []))
+	could_be(v, "*")
 }
 
 # The literal S3 bucket name or a `${...}`-built name; used to match ARNs in policies and selectors.

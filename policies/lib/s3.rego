@@ -52,36 +52,80 @@ restricting_operators := {
 
 _open_cidrs := {"0.0.0.0/0", "::/0"}
 
-# True when the statement's Condition limits who can use it (not "*" or an open network).
-restricted_by_condition(statement) if {
+# True when the statement's Condition limits who can use it (not "*" or an open network), with
+# values that are known: a restriction to "${?}" could be a restriction to "*".
+restricted_by_condition(statement) if _restricted(statement, true)
+
+# True when the Condition limits who can use it, or may once unknown values are known.
+may_be_restricted(statement) if _restricted(statement, false)
+
+may_be_restricted(statement) if data.imgsec.lib.is_unknown(object.get(statement, "Condition", {}))
+
+_restricted(statement, known) if {
 	some operator, keys in object.get(statement, "Condition", {})
 	operator in restricting_operators
 	some key, values in keys
 	lower(key) in restricting_keys
-	_all_specific(values, {"*", ""})
+	_all_specific(values, {"*", ""}, known)
 }
 
-restricted_by_condition(statement) if {
+_restricted(statement, known) if {
 	some key, values in object.get(object.get(statement, "Condition", {}), "IpAddress", {})
 	lower(key) == "aws:sourceip"
-	_all_specific(values, _open_cidrs | {"", "*"})
+	_all_specific(values, _open_cidrs | {"", "*"}, known)
 }
 
-_all_specific(values, open) if {
+_all_specific(values, open, known) if {
 	vs := data.imgsec.lib.as_array(values)
 	count(vs) > 0
 	every v in vs {
 		is_string(v)
 		not v in open
+		_known_enough(v, open, known)
 	}
+}
+
+_known_enough(_, _, false)
+
+_known_enough(v, open, true) if {
+	not _could_be_open(v, open)
+}
+
+_could_be_open(v, open) if {
+	some o in open
+	data.imgsec.lib.could_be(v, o)
 }
 
 # Statements of a document that open it to everyone without a restricting condition.
 public_statements(doc) := [s |
 	some s in data.imgsec.lib.statements(doc)
 	allows_everyone(s)
+	not may_be_restricted(s)
+]
+
+# Statements that open the document to everyone once unknown values are known (an unknown
+# Effect, principal or condition value), and are not already public: their verdict is UNKNOWN.
+maybe_public_statements(doc) := [s |
+	some s in data.imgsec.lib.statements(doc)
+	not _definitely_public(s)
+	_may_allow_everyone(s)
 	not restricted_by_condition(s)
 ]
+
+_definitely_public(s) if {
+	allows_everyone(s)
+	not may_be_restricted(s)
+}
+
+_may_allow_everyone(s) if {
+	data.imgsec.lib.could_be(object.get(s, "Effect", "Allow"), "Allow")
+	data.imgsec.lib.principal_may_be_everyone(object.get(s, "Principal", null))
+}
+
+_may_allow_everyone(s) if {
+	data.imgsec.lib.could_be(object.get(s, "Effect", "Allow"), "Allow")
+	object.get(s, "NotPrincipal", null) != null
+}
 
 # Tags of a resource (configuration `tags`, or a plan's `tags_all`).
 _tags(r) := t if {

@@ -31,7 +31,7 @@ describe("imgsec check", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^imgsec-dev {2}\(cdktf: .*cdk\.tf\.json\): \d+ passed, 0 failed/m);
     expect(r.stdout).toMatch(
-      /^PASSED: \d+ passed, 0 failed, 0 warnings, 0 waived \(2 stacks, \d+ rules\)$/m,
+      /^PASSED: \d+ passed, 0 failed, 0 unknown, 0 warnings, 0 waived \(2 stacks, \d+ rules\)$/m,
     );
   });
 

@@ -12,15 +12,21 @@
 #     - 164.312(b)
 #   resource_types:
 #     - aws_cloudtrail
+#   inputs:
+#     - enable_log_file_validation
 #   remediation: >-
 #     Set enable_log_file_validation = true on the trail.
 package imgsec.rules.cloudtrail.log_file_validation
 
 import data.imgsec.lib
+import data.imgsec.lib.attrs
+
+# The provider's default is false: only a literal true turns validation on.
+_validation(trail) := attrs.bool(trail, "enable_log_file_validation", false)
 
 results contains lib.pass(trail, "enable_log_file_validation is true: delivered logs are digitally signed") if {
 	some trail in lib.resources_of("aws_cloudtrail")
-	trail.values.enable_log_file_validation == true
+	_validation(trail) == true
 }
 
 results contains lib.fail(
@@ -28,5 +34,13 @@ results contains lib.fail(
 	"enable_log_file_validation is not true: tampering with delivered audit logs would go unnoticed",
 ) if {
 	some trail in lib.resources_of("aws_cloudtrail")
-	object.get(trail.values, "enable_log_file_validation", false) != true
+	_validation(trail) == false
+}
+
+results contains lib.unknown(
+	trail,
+	"enable_log_file_validation is unknown (not a literal): cannot show that delivered logs are signed",
+) if {
+	some trail in lib.resources_of("aws_cloudtrail")
+	_validation(trail) == "unknown"
 }

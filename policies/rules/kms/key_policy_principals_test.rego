@@ -64,3 +64,35 @@ test_plan_unknown_policy_fails if {
 	inp := f.stack([unknown])
 	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
 }
+
+test_unknown_policy if {
+	key := f.res_policies("aws_kms_key", "phi", {"policy": f.unknown}, {"policy": {"unknown": true, "Statement": []}})
+	f.statuses(principals.results, "aws_kms_key.phi") == {"UNKNOWN"} with input as f.stack([key])
+}
+
+test_unknown_policy_principal if {
+	st := object.union(object.remove(via_s3, ["Condition"]), {"Principal": {"AWS": f.unknown}})
+	f.statuses(principals.results, "aws_kms_key.phi") == {"UNKNOWN"} with input as f.stack([key_with([root, st])])
+}
+
+test_unknown_policy_effect if {
+	st := object.union(object.remove(via_s3, ["Condition"]), {"Effect": f.unknown})
+	f.statuses(principals.results, "aws_kms_key.phi") == {"UNKNOWN"} with input as f.stack([key_with([root, st])])
+}
+
+test_unknown_policy_condition if {
+	condition := {"StringEquals": {"kms:CallerAccount": f.unknown}}
+	st := object.union(via_s3, {"Condition": condition})
+	f.statuses(principals.results, "aws_kms_key.phi") == {"UNKNOWN"} with input as f.stack([key_with([root, st])])
+}
+
+test_partly_unknown_named_principal_passes if {
+	st := object.union(root, {"Principal": {"AWS": "arn:aws:iam::${?}:root"}})
+	f.statuses(principals.results, "aws_kms_key.phi") == {"PASS"} with input as f.stack([key_with([st, via_s3])])
+}
+
+test_known_public_statement_fails_whatever_else_is_unknown if {
+	unknown_st := object.union(root, {"Sid": "U", "Principal": {"AWS": f.unknown}})
+	inp := f.stack([key_with([unknown_st, object.remove(via_s3, ["Condition"])])])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+}
