@@ -1,14 +1,16 @@
 import { Command, Option } from "commander";
 import { createPublicKey, KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { AuditHead, formatHead, logIdOf, readHeadArg } from "../handlers/audit/anchor";
 import { publicKeyFingerprint } from "../handlers/audit/canonical";
 import { AuditLogError } from "../handlers/audit/errors";
-import { parseS3Url, readS3Log, s3ClientFromEnv } from "../handlers/audit/s3";
+import { parseS3Url, readS3Copy, readS3Log, s3ClientFromEnv } from "../handlers/audit/s3";
 import { checkpointAlgOf, KMS_SIGNER_ENV, kmsSigningPublicKey } from "../handlers/audit/signer";
 import { CheckpointAlg } from "../handlers/audit/schema";
 import { AuditVerifyReport, verifyAuditLog } from "../handlers/audit/verify";
 import { keyFilePath, loadKey, signingPublicKeyPem, zeroize } from "../handlers/keys/keyfile";
 import { summarize } from "../policies/engine/result";
+import { trailPath } from "./audit-trail";
 import { writeFileAtomically } from "./fs-atomic";
 
 export interface AuditVerifyCliOptions {
@@ -16,7 +18,15 @@ export interface AuditVerifyCliOptions {
   kmsKey?: string;
   keys?: string;
   allowOpen?: boolean;
+  /** A head kept elsewhere: the line, or @FILE / FILE holding the line or its JSON. */
+  expectHead?: string;
+  /** The S3 Object Lock copy a local log is held to; false: none (--no-s3); default $IMGSEC_AUDIT_S3. */
+  s3?: string | false;
   format: string;
+}
+
+export interface AuditHeadCliOptions extends AuditVerifyCliOptions {
+  out?: string;
 }
 
 export interface AuditPublicKeyCliOptions {
@@ -30,39 +40,57 @@ export function auditCommand(setExit: (code: number) => void): Command {
   // exitOverride here too: an added command does not inherit it, and a usage error must reach
   // main's handler (exit 2) rather than exit the process with commander's 1.
   const audit = new Command("audit").description("the tamper-evident audit log").exitOverride();
-  audit
-    .command("verify")
-    .description(
-      "verify an audit log: record HMACs, the hash chain, checkpoint signatures, completeness",
-    )
-    .argument("<log>", "the log file, or s3://bucket/prefix/ (its S3 Object Lock copy)")
-    .option(
-      "--pubkey <file>",
-      "checkpoint public key, PEM (`imgsec audit public-key`): all an auditor needs; HMACs then go unchecked",
-    )
-    .option(
-      "--kms-key <arn>",
-      `checkpoints signed with this AWS KMS key: its public key from KMS GetPublicKey (default: $${KMS_SIGNER_ENV}, unless --pubkey)`,
-    )
-    .option(
-      "--keys <file>",
-      "key file: also checks every record's HMAC (default: $IMGSEC_KEYS, then .imgsec/keys.json, unless --pubkey)",
-    )
-    .option(
-      "--allow-open",
-      "accept a log still being written: unsigned records after the last checkpoint are a warning",
-    )
-    .addOption(
-      new Option("--format <format>", "output format").choices(["text", "json"]).default("text"),
-    )
-    .action(async (log: string, opts: AuditVerifyCliOptions) => {
-      const report = await runAuditVerify(log, opts);
-      if (opts.format === "json") {
-        process.stdout.write(
-          JSON.stringify({ summary: summarize(report.results), ...report }, null, 2) + "\n",
+  verifyOptions(
+    audit
+      .command("verify")
+      .description(
+        "verify an audit log: record HMACs, the hash chain, checkpoint signatures, completeness, and its anchors (a head kept elsewhere, the S3 Object Lock copy)",
+      )
+      .argument("<log>", "the log file, or s3://bucket/prefix/ (its S3 Object Lock copy)"),
+  ).action(async (log: string, opts: AuditVerifyCliOptions) => {
+    const report = await runAuditVerify(log, opts);
+    if (opts.format === "json") {
+      process.stdout.write(
+        JSON.stringify({ summary: summarize(report.results), ...report }, null, 2) + "\n",
+      );
+    } else process.stdout.write(formatAuditText(report));
+    setExit(report.intact ? 0 : 1);
+  });
+  verifyOptions(
+    audit
+      .command("head")
+      .description(
+        "verify the audit log, then print its signed head (log id, seq, hash of the last checkpoint, its signature) to keep elsewhere: audit verify --expect-head detects a log cut back before it",
+      )
+      .argument(
+        "[log]",
+        "the log file, or s3://bucket/prefix/ (default: $IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file)",
+      ),
+  )
+    .option("--out <file>", "write the head to this file instead of stdout")
+    .action(async (log: string | undefined, opts: AuditHeadCliOptions) => {
+      const path = log ?? trailPath({ keys: opts.keys });
+      const { report, head } = await runAuditHead(path, opts);
+      if (!head) {
+        // One line, like every refusal; the details are `audit verify`'s to show.
+        process.stderr.write(
+          `imgsec: audit log ${report.resource} is not intact (${report.firstBadMessage ?? firstFail(report)}): no head printed; imgsec audit verify shows why\n`,
         );
-      } else process.stdout.write(formatAuditText(report));
-      setExit(report.intact ? 0 : 1);
+        setExit(1);
+        return;
+      }
+      const text =
+        opts.format === "json" ? JSON.stringify(head, null, 2) + "\n" : formatHead(head) + "\n";
+      const after = report.counts.records - 1 - head.seq;
+      if (after > 0)
+        process.stderr.write(
+          `imgsec: note: the ${after} record(s) after checkpoint seq ${head.seq} are not signed yet and not covered by this head (open log)\n`,
+        );
+      if (opts.out) {
+        writeFileAtomically(opts.out, text);
+        process.stdout.write(`wrote ${opts.out} (log ${head.log}, seq ${head.seq})\n`);
+      } else process.stdout.write(text);
+      setExit(0);
     });
   audit
     .command("public-key")
@@ -85,6 +113,58 @@ export function auditCommand(setExit: (code: number) => void): Command {
       setExit(0);
     });
   return audit;
+}
+
+/** The options `audit verify` and `audit head` share: keys, open logs, anchors, format. */
+function verifyOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--pubkey <file>",
+      "checkpoint public key, PEM (`imgsec audit public-key`): all an auditor needs; HMACs then go unchecked",
+    )
+    .option(
+      "--kms-key <arn>",
+      `checkpoints signed with this AWS KMS key: its public key from KMS GetPublicKey (default: $${KMS_SIGNER_ENV}, unless --pubkey)`,
+    )
+    .option(
+      "--keys <file>",
+      "key file: also checks every record's HMAC (default: $IMGSEC_KEYS, then .imgsec/keys.json, unless --pubkey)",
+    )
+    .option(
+      "--allow-open",
+      "accept a log still being written: unsigned records after the last checkpoint are a warning",
+    )
+    .option(
+      "--expect-head <head>",
+      "a head kept elsewhere (`imgsec audit head`): the line itself, or @FILE / FILE holding it or its JSON; the log must reach it and hold it",
+    )
+    .option(
+      "--s3 <url>",
+      "hold a local log to its S3 Object Lock copy under s3://bucket/prefix/ (default: $IMGSEC_AUDIT_S3)",
+    )
+    .option("--no-s3", "do not read the S3 copy, even when IMGSEC_AUDIT_S3 is set")
+    .addOption(
+      new Option("--format <format>", "output format").choices(["text", "json"]).default("text"),
+    );
+}
+
+const firstFail = (r: AuditVerifyReport) =>
+  r.results.find((x) => x.status === "FAIL")?.message ?? "see imgsec audit verify";
+
+/**
+ * Verifies the log as `audit verify` does, and returns its head: the last checkpoint's, if the
+ * log is intact (a head of a tampered log would anchor the tampering). AuditLogError when the
+ * log has no signed checkpoint yet.
+ */
+export async function runAuditHead(
+  log: string,
+  opts: Omit<AuditVerifyCliOptions, "format">,
+): Promise<{ report: AuditVerifyReport; head?: AuditHead }> {
+  const report = await runAuditVerify(log, opts);
+  if (!report.intact) return { report };
+  if (!report.head || !report.lastCheckpoint?.verified)
+    throw new AuditLogError(`audit log ${report.resource} has no signed checkpoint yet: no head`);
+  return { report, head: report.head };
 }
 
 /** The KMS key the options (or IMGSEC_AUDIT_SIGNING_KMS_KEY) name, if any. */
@@ -115,6 +195,8 @@ export async function runAuditVerify(
   log: string,
   opts: Omit<AuditVerifyCliOptions, "format">,
 ): Promise<AuditVerifyReport> {
+  // A malformed head is a usage error: reported before any key or S3 work.
+  const expectHead = opts.expectHead !== undefined ? readHeadArg(opts.expectHead) : undefined;
   // An auditor with --pubkey (or a KMS key) needs no key file; the key file is used when named
   // (flag or env), or by default when there is neither.
   const kmsKey = opts.pubkey ? undefined : kmsKeyOf(opts);
@@ -130,25 +212,54 @@ export async function runAuditVerify(
       ? await kmsSigningPublicKey(kmsKey)
       : createPublicKey(signingPublicKeyPem(keysPath as string));
   const auditKey = keysPath ? loadKey(keysPath, "audit").key : undefined;
+  const verifyOpts = { auditKey, publicKey, allowOpen: opts.allowOpen, expectHead };
   try {
     if (log.startsWith("s3://")) {
+      if (typeof opts.s3 === "string")
+        throw new AuditLogError(
+          `--s3 holds a local log to its S3 copy, and ${log} is the copy itself: drop --s3`,
+        );
       const { bucket, prefix } = parseS3Url(log);
       const client = s3ClientFromEnv();
       try {
         const bytes = await readS3Log(client, bucket, prefix);
-        return verifyAuditLog(bytes, {
-          auditKey,
-          publicKey,
-          allowOpen: opts.allowOpen,
-          resource: log,
-        });
+        return verifyAuditLog(bytes, { ...verifyOpts, resource: log });
       } finally {
         client.destroy();
       }
     }
-    return verifyAuditLog({ path: log }, { auditKey, publicKey, allowOpen: opts.allowOpen });
+    const copy = await readCopyOf(log, opts.s3);
+    return verifyAuditLog({ path: log }, { ...verifyOpts, copy });
   } finally {
     zeroize(auditKey);
+  }
+}
+
+/**
+ * The S3 Object Lock copy of a local log, when --s3 or IMGSEC_AUDIT_S3 names where copies go.
+ * An unreachable copy is an error, never a silent pass. A log whose first line names no log id
+ * has no copy to find; the verifier reports that line itself.
+ */
+async function readCopyOf(
+  log: string,
+  flag: string | false | undefined,
+): Promise<{ bytes: Buffer; location: string } | undefined> {
+  const url = flag === false ? undefined : flag || process.env.IMGSEC_AUDIT_S3 || undefined;
+  if (!url) return undefined;
+  const source = flag ? "--s3" : "IMGSEC_AUDIT_S3";
+  const { bucket, prefix } = parseS3Url(url);
+  const id = logIdOf(log);
+  if (!id) return undefined;
+  const client = s3ClientFromEnv();
+  try {
+    return await readS3Copy(client, bucket, prefix, id);
+  } catch (e) {
+    if (!(e instanceof AuditLogError)) throw e;
+    throw new AuditLogError(
+      `${e.message} (the S3 Object Lock copy ${source} names; --no-s3 verifies the local log alone)`,
+    );
+  } finally {
+    client.destroy();
   }
 }
 
@@ -175,7 +286,7 @@ function readPublicKey(file: string): KeyObject {
 export function formatAuditText(r: AuditVerifyReport): string {
   const lines: string[] = [];
   const verdict = !r.intact
-    ? `TAMPERED: ${r.firstBadMessage ?? "see the failures below"}`
+    ? `TAMPERED: ${r.firstBadMessage ?? firstFail(r)}`
     : r.results.some((x) => x.status === "WARN")
       ? "INTACT, with warnings"
       : "INTACT";
@@ -192,7 +303,8 @@ export function formatAuditText(r: AuditVerifyReport): string {
   lines.push(
     `${c.records} records (${c.events} events, ${c.checkpoints} checkpoints) in ${c.lines} lines; ` +
       (r.lastCheckpoint
-        ? `last ${r.lastCheckpoint.verified ? "verified " : ""}checkpoint seq ${r.lastCheckpoint.seq} (line ${r.lastCheckpoint.line}), head ${r.lastCheckpoint.head}`
+        ? // The checkpoint's own line hash: what a head kept elsewhere (`audit head`) names.
+          `last ${r.lastCheckpoint.verified ? "verified " : ""}checkpoint seq ${r.lastCheckpoint.seq} (line ${r.lastCheckpoint.line})${r.head ? `, ${r.head.hash}` : ""}`
         : "no verified checkpoint"),
   );
   if (!r.checked.hmac)

@@ -39,6 +39,7 @@ export {
   s3SinkFromEnv,
   s3ClientFromEnv,
   readS3Log,
+  readS3Copy,
   parseS3Url,
   type S3SinkOptions,
 } from "./s3";
@@ -51,5 +52,13 @@ export {
   type TamperKind,
   type VerifyOptions,
 } from "./verify";
+export {
+  HEAD_FORMAT,
+  formatHead,
+  parseHead,
+  readHeadArg,
+  checkHeadSignature,
+  type AuditHead,
+} from "./anchor";
 export { AUDIT_RULES } from "./rules";
 export { canonical, publicKeyFingerprint } from "./canonical";

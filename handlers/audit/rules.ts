@@ -38,10 +38,10 @@ export const AUDIT_RULES = {
   },
   complete: {
     rule: "IMGSEC-AUDIT-004",
-    title: "The audit log is complete: it ends with a close checkpoint covering every record",
+    title: "The audit log ends at a signed close checkpoint covering every record",
     severity: "high",
     controls: ["164.312(b)", "164.312(c)(1)"],
-    remediation: `A log that ends without a close checkpoint was cut short or its last writer crashed; if writers are still running, verify with --allow-open. ${EVIDENCE}`,
+    remediation: `A log that ends without a close checkpoint was cut short or its last writer crashed; if writers are still running, verify with --allow-open. Ending at a close does not prove that no later run was cut off: every run ends the log at a close, so a log cut back to an earlier run's close ends at one too, and only an anchor detects that (IMGSEC-AUDIT-006). ${EVIDENCE}`,
   },
   wellformed: {
     rule: "IMGSEC-AUDIT-005",
@@ -49,6 +49,13 @@ export const AUDIT_RULES = {
     severity: "high",
     controls: ["164.312(b)", "164.312(c)(1)"],
     remediation: `A torn last line is left by a crash mid-write: writers refuse to extend such a log, so start a new one and keep this one. A malformed line elsewhere was written by something other than imgsec. ${EVIDENCE}`,
+  },
+  anchor: {
+    rule: "IMGSEC-AUDIT-006",
+    title: "The audit log reaches its last anchored head",
+    severity: "high",
+    controls: ["164.312(b)", "164.312(c)(1)"],
+    remediation: `Keep the log's head outside it after every run (imgsec audit head --out FILE, into a ticket, a CI artifact or a WORM store) and verify with --expect-head, or keep the S3 Object Lock copy (IMGSEC_AUDIT_S3) and verify against it (--s3). A log that ends before its anchor was cut back (truncated); one that holds another record at the anchor's seq was rewritten from there (forked); one with another log id replaced the anchored log. ${EVIDENCE}`,
   },
 } satisfies Record<string, AuditRule>;
 export type AuditRuleKey = keyof typeof AUDIT_RULES;

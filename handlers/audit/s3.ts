@@ -110,11 +110,22 @@ async function getBytes(client: S3Client, bucket: string, key: string): Promise<
   return Buffer.from(await r.Body.transformToByteArray());
 }
 
-/**
- * Reassembles a log from its segments under `prefix` (which may name the log id folder), in seq
- * order. A missing segment shows up in verification as deleted records.
- */
-export async function readS3Log(client: S3Client, bucket: string, prefix: string): Promise<Buffer> {
+/** Why an AWS call failed, in a few words: an HTTP status, a network error code, or the SDK's name. */
+function why(e: unknown): string {
+  // The SDK sometimes wraps a network error, leaving its code only in the message.
+  const code =
+    (e as NodeJS.ErrnoException)?.code ??
+    /\b(E[A-Z][A-Z0-9_]{2,})\b/.exec(String((e as Error)?.message))?.[1];
+  const http = status(e);
+  const name = (e as Error)?.name ?? "error";
+  return code ? code : http ? `${name} (HTTP ${http})` : name;
+}
+
+async function listSegments(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ key: string; log: string; first: number }[]> {
   const where = `s3://${bucket}/${prefix}`;
   const segments: { key: string; log: string; first: number }[] = [];
   try {
@@ -131,21 +142,77 @@ export async function readS3Log(client: S3Client, bucket: string, prefix: string
     } while (token);
   } catch (e) {
     if (e instanceof AuditLogError) throw e;
-    throw new AuditLogError(`cannot list ${where}: ${(e as Error).name}`);
+    throw new AuditLogError(`cannot list ${where}: ${why(e)}`);
   }
-  const logs = [...new Set(segments.map((s) => s.log))];
-  if (logs.length === 0) throw new AuditLogError(`no audit log segments under ${where}`);
-  if (logs.length > 1)
-    throw new AuditLogError(
-      `${where} holds ${logs.length} audit logs: name one, e.g. ${where}${logs[0]}/`,
-    );
+  return segments;
+}
+
+async function concatSegments(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  segments: { key: string; first: number }[],
+): Promise<Buffer> {
   segments.sort((a, b) => a.first - b.first);
   const parts: Buffer[] = [];
   try {
     for (const s of segments) parts.push(await getBytes(client, bucket, s.key));
   } catch (e) {
     if (e instanceof AuditLogError) throw e;
-    throw new AuditLogError(`cannot read ${where}: ${(e as Error).name}`);
+    throw new AuditLogError(`cannot read s3://${bucket}/${prefix}: ${why(e)}`);
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * Reassembles a log from its segments under `prefix` (which may name the log id folder), in seq
+ * order. A missing segment shows up in verification as deleted records.
+ */
+export async function readS3Log(client: S3Client, bucket: string, prefix: string): Promise<Buffer> {
+  const where = `s3://${bucket}/${prefix}`;
+  const segments = await listSegments(client, bucket, prefix);
+  const logs = [...new Set(segments.map((s) => s.log))];
+  if (logs.length === 0) throw new AuditLogError(`no audit log segments under ${where}`);
+  if (logs.length > 1)
+    throw new AuditLogError(
+      `${where} holds ${logs.length} audit logs: name one, e.g. ${where}${logs[0]}/`,
+    );
+  return concatSegments(client, bucket, prefix, segments);
+}
+
+/** The log id folders directly under `prefix` (the first page is enough to name some). */
+async function logFolders(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  try {
+    const r = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: "/" }),
+    );
+    return (r.CommonPrefixes ?? [])
+      .map((p) => /([0-9a-f]{32})\/$/.exec(p.Prefix ?? "")?.[1])
+      .filter((x): x is string => x !== undefined);
+  } catch (e) {
+    throw new AuditLogError(`cannot list s3://${bucket}/${prefix}: ${why(e)}`);
+  }
+}
+
+/**
+ * The copy of log `logId` under `prefix` (the IMGSEC_AUDIT_S3 location), with its location. None
+ * there is an error naming the logs that are: a wrong location, a log never copied, or a local
+ * log that replaced the one the copy holds.
+ */
+export async function readS3Copy(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  logId: string,
+): Promise<{ bytes: Buffer; location: string }> {
+  const folder = `${normalizePrefix(prefix)}${logId}/`;
+  const location = `s3://${bucket}/${folder}`;
+  const segments = await listSegments(client, bucket, folder);
+  if (segments.length === 0) {
+    const others = await logFolders(client, bucket, normalizePrefix(prefix));
+    throw new AuditLogError(
+      `no S3 copy of audit log ${logId} at ${location} (s3://${bucket}/${prefix} holds ${others.length ? `log ${others.slice(0, 3).join(", ")}${others.length > 3 ? ", ..." : ""}` : "no audit log"}): a wrong --s3 location, a log never copied, or a local log that replaced the copied one`,
+    );
+  }
+  return { bytes: await concatSegments(client, bucket, folder, segments), location };
 }

@@ -26,6 +26,9 @@ const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 // A UUID-derived UID (PS3.5 B.2): "2.25." and at most 39 digits, no leading zero; 64 chars max.
 const UID_RE = /^2\.25\.(0|[1-9][0-9]{0,38})$/;
 const PSEUDONYM_RE = /^[A-Z0-9-]{1,64}$/;
+// An instance whose own UID was kept (deid --option retain-uids): named by a keyed digest of that
+// UID, never the UID, which may itself identify.
+const KEYED_DIGEST_RE = /^hmac-sha256:[0-9a-f]{64}$/;
 const TOKEN_RE = /^[A-Za-z0-9_.:-]{0,64}$/;
 const DETAIL_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 export const MAX_OBJECTS = 256;
@@ -38,6 +41,10 @@ export const AuditObjectSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("instance"), uid: z.string().regex(UID_RE) }),
   z.strictObject({ kind: z.literal("patient"), pseudonym: z.string().regex(PSEUDONYM_RE) }),
   z.strictObject({ kind: z.literal("input"), digest: Digest }),
+  z.strictObject({
+    kind: z.literal("retained-instance"),
+    digest: z.string().regex(KEYED_DIGEST_RE),
+  }),
 ]);
 export type AuditObject = z.infer<typeof AuditObjectSchema>;
 
@@ -68,7 +75,7 @@ export type AuditEvent = z.input<typeof AuditEventSchema>;
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 export const LOG_ID_RE = /^[0-9a-f]{32}$/;
-const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const Base = {
   v: z.literal(1),
   log: z.string().regex(LOG_ID_RE),
@@ -172,7 +179,7 @@ function explain(issue: z.core.$ZodIssue): string {
     case "invalid_union":
       return where.startsWith("details")
         ? `${where} is not a number, boolean or enum-like token (free text, paths and names are not allowed)`
-        : `${where} is not an allowed object reference (package, dataset, instance, patient, input)`;
+        : `${where} is not an allowed object reference (package, dataset, instance, patient, input, retained-instance)`;
     case "invalid_value":
       return `${where} is not one of the allowed values`;
     case "too_big":
@@ -222,6 +229,7 @@ const OBJECT_FIELD: Record<string, [string, RegExp]> = {
   instance: ["uid", UID_RE],
   patient: ["pseudonym", PSEUDONYM_RE],
   input: ["digest", DIGEST_RE],
+  "retained-instance": ["digest", KEYED_DIGEST_RE],
 };
 
 const isObj = (v: unknown): v is Record<string, unknown> =>

@@ -1,8 +1,9 @@
 /**
  * The audit log verifier. One streaming pass checks every line (well-formed, canonical, HMAC,
- * seq and prev chain, checkpoint coverage and signature, checkpoint interval) in constant memory;
- * only when something is wrong does a second pass look around the first bad line to name what
- * happened (modified, inserted, deleted, reordered, replayed, ...).
+ * seq and prev chain, checkpoint coverage and signature, checkpoint interval, and against any
+ * anchor kept outside the log) in constant memory; only when something is wrong does a second
+ * pass look around the first bad line to name what happened (modified, inserted, deleted,
+ * reordered, replayed, ...).
  */
 import { KeyObject } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
@@ -16,6 +17,7 @@ import {
   sha256Hex,
   ZERO_HASH,
 } from "./canonical";
+import { AuditAnchor, AuditHead, headAnchor, headOf } from "./anchor";
 import { AuditLogError } from "./errors";
 import { AuditRuleKey, result } from "./rules";
 import { AuditRecord, CheckpointAlg, isAuditRecord } from "./schema";
@@ -35,6 +37,16 @@ export interface VerifyOptions {
   allowOpen?: boolean;
   /** `resource` of the results; default the path, else "audit log". */
   resource?: string;
+  /**
+   * A head kept outside the log (`imgsec audit head`): the log must reach its seq and hold that
+   * very checkpoint there (IMGSEC-AUDIT-006). Its signature is checked first with `publicKey`.
+   */
+  expectHead?: AuditHead;
+  /**
+   * A copy kept outside the log (the S3 Object Lock segments, `location` names it): the log must
+   * hold every record of it, byte for byte (IMGSEC-AUDIT-006). The copy is verified first.
+   */
+  copy?: { bytes: Buffer; location: string };
 }
 
 export type TamperKind =
@@ -46,7 +58,9 @@ export type TamperKind =
   | "replayed"
   | "bad-signature"
   | "torn"
-  | "malformed";
+  | "malformed"
+  | "forked"
+  | "replaced";
 
 export interface FirstBad {
   /** 1-based line number in the input. */
@@ -67,6 +81,8 @@ export interface AuditVerifyReport {
   counts: { lines: number; records: number; events: number; checkpoints: number };
   /** The last checkpoint whose signature verified (or, without a public key, the last one seen). */
   lastCheckpoint?: { seq: number; head: string; line: number; verified: boolean };
+  /** That checkpoint as a head to keep elsewhere (`imgsec audit head` prints it). */
+  head?: AuditHead;
   checked: { hmac: boolean; signatures: boolean };
 }
 
@@ -83,7 +99,11 @@ type Raw =
   | "checkpoint-fields"
   | "bad-signature"
   | "interval"
-  | "truncated";
+  | "truncated"
+  | "anchor-log"
+  | "anchor-differs"
+  | "anchor-missing"
+  | "anchor-truncated";
 
 interface Anomaly {
   rule: AuditRuleKey;
@@ -99,6 +119,15 @@ interface Anomaly {
   detail: string;
   /** Why, when known (e.g. the supplied key is not the log's): added to the message. */
   note?: string;
+}
+
+interface AnchorState {
+  a: AuditAnchor;
+  /** The next seq of the anchor's to find in the log. */
+  next: number;
+  logChecked: boolean;
+  /** The first finding against it. */
+  failed?: string;
 }
 
 const NEWLINE = 0x0a;
@@ -167,12 +196,54 @@ export function verifyAuditLog(input: AuditLogInput, opts: VerifyOptions = {}): 
     throw new AuditLogError(
       `the audit public key is a ${opts.publicKey.asymmetricKeyType} key, not Ed25519 or ECDSA P-256`,
     );
-  const pass = new Pass(opts);
+  const anchors: AuditAnchor[] = [];
+  if (opts.expectHead) anchors.push(headAnchor(opts.expectHead, opts.publicKey));
+  if (opts.copy) anchors.push(copyAnchor(opts.copy, opts));
+  const pass = new Pass(opts, anchors);
   for (const l of readLines(input)) pass.line(l.bytes, l.terminated);
   pass.finish();
+  pass.finishAnchors();
   const first = pass.first();
   const firstBad = first ? classify(first, input) : undefined;
   return pass.report(resource, first, firstBad);
+}
+
+/**
+ * A copy as an anchor: verified on its own first (with the same keys; it may end at an interval
+ * checkpoint, its last segment), so a forged or gapped copy cannot vouch for or against the log.
+ * It anchors only up to its last checkpoint: records after one are not signed.
+ */
+function copyAnchor(copy: { bytes: Buffer; location: string }, opts: VerifyOptions): AuditAnchor {
+  const name = `the S3 Object Lock copy ${copy.location}`;
+  const r = verifyAuditLog(copy.bytes, {
+    auditKey: opts.auditKey,
+    publicKey: opts.publicKey,
+    allowOpen: true,
+    resource: copy.location,
+  });
+  const last = r.lastCheckpoint?.seq ?? -1;
+  const hashes: string[] = [];
+  if (r.intact)
+    for (const l of readLines(copy.bytes)) {
+      if (hashes.length > last) break;
+      hashes.push(sha256Hex(l.bytes));
+    }
+  const why = r.intact
+    ? last < 0
+      ? "it holds no signed checkpoint"
+      : undefined
+    : `it does not verify itself: ${r.firstBadMessage ?? r.results.find((x) => x.status === "FAIL")?.message}`;
+  return {
+    kind: "copy",
+    name,
+    log: r.log ?? "",
+    first: 0,
+    last,
+    hashAt: (seq) => hashes[seq],
+    broken: why
+      ? `${name} cannot anchor the log: ${why}; examine it with imgsec audit verify ${copy.location}`
+      : undefined,
+  };
 }
 
 class Pass {
@@ -194,6 +265,9 @@ class Pass {
   checkpoints = 0;
   last?: { type: string; reason?: string; seq: number; line: number };
   lastCheckpoint?: AuditVerifyReport["lastCheckpoint"];
+  head?: AuditHead;
+  /** The highest seq on any line, readable or not: where the log ends, for the anchors. */
+  maxSeq = -1;
   torn = false;
   anomalies: Anomaly[] = [];
   byRule = new Map<AuditRuleKey, { first: Anomaly; count: number }>();
@@ -201,7 +275,13 @@ class Pass {
   readonly pubName?: string;
   readonly pubAlg?: CheckpointAlg;
 
-  constructor(private readonly opts: VerifyOptions) {
+  readonly anchors: AnchorState[];
+
+  constructor(
+    private readonly opts: VerifyOptions,
+    anchors: AuditAnchor[],
+  ) {
+    this.anchors = anchors.map((a) => ({ a, next: a.first, logChecked: false }));
     if (opts.auditKey) this.keyName = keyId("audit", opts.auditKey);
     if (opts.publicKey) {
       this.pubName = publicKeyFingerprint(opts.publicKey);
@@ -248,13 +328,22 @@ class Pass {
       return;
     }
     const hash = sha256Hex(bytes);
+    const seen = this.record(bytes, hash);
+    // After the line's own checks: a record that is bad in itself is named as such first.
+    if (seen.seq !== undefined && seen.seq > this.maxSeq) this.maxSeq = seen.seq;
+    if (this.anchors.length) this.anchorLine(seen.seq, seen.log, hash);
+  }
+
+  /** Checks one complete line; returns its seq and log id as far as they are readable. */
+  private record(bytes: Buffer, hash: string): { seq?: number; log?: unknown } {
     const text = bytes.toString("utf8");
     let rec: Record<string, unknown>;
     try {
       rec = JSON.parse(text);
       if (rec === null || typeof rec !== "object" || Array.isArray(rec)) throw new Error();
     } catch {
-      return this.malformed(hash, undefined, "is not a JSON object");
+      this.malformed(hash, undefined, "is not a JSON object");
+      return {};
     }
     const seq = typeof rec.seq === "number" && Number.isSafeInteger(rec.seq) ? rec.seq : undefined;
     const { line: canon, body } = canonicalLine(rec);
@@ -263,11 +352,8 @@ class Pass {
     const valid = isAuditRecord(rec);
     if (!valid || canon !== text) {
       if (macOk === false) this.hmacFailed(rec, seq, hash);
-      return this.malformed(
-        hash,
-        seq,
-        valid ? "is not in canonical form" : "is not a valid audit record",
-      );
+      this.malformed(hash, seq, valid ? "is not in canonical form" : "is not a valid audit record");
+      return { seq, log: rec.log };
     }
     const r = rec as unknown as AuditRecord;
     const L = this.lineNo;
@@ -387,8 +473,10 @@ class Pass {
           { seq: r.seq },
         );
       }
-      if (sigOk !== false)
+      if (sigOk !== false) {
         this.lastCheckpoint = { seq: r.seq, head: r.head, line: L, verified: sigOk === true };
+        this.head = headOf(r, hash);
+      }
       this.run = 0;
     } else {
       if (r.type === "event") this.events++;
@@ -409,6 +497,81 @@ class Pass {
       line: L,
     };
     this.advance(hash, r.seq);
+    return { seq: r.seq, log: r.log };
+  }
+
+  /** Holds the line against every anchor: the same log, and the very record each holds at its seq. */
+  private anchorLine(seq: number | undefined, log: unknown, hash: string): void {
+    const L = this.lineNo;
+    for (const s of this.anchors) {
+      if (s.failed || s.a.broken) continue;
+      if (!s.logChecked && typeof log === "string") {
+        s.logChecked = true;
+        if (log !== s.a.log) {
+          this.anchorFail(
+            s,
+            "anchor-log",
+            `this is log ${log}, ${s.a.name} names log ${s.a.log}: the anchored log was replaced by another`,
+            { seq },
+          );
+          continue;
+        }
+      }
+      if (seq === undefined || seq < s.next || s.next > s.a.last) continue;
+      if (seq > s.next)
+        this.anchorFail(
+          s,
+          "anchor-missing",
+          `line ${L} has seq ${seq}: the log holds no record at seq ${s.next}, which ${s.a.name} holds`,
+          { seq: s.next },
+        );
+      else if (hash !== s.a.hashAt(seq))
+        this.anchorFail(
+          s,
+          "anchor-differs",
+          `line ${L} (seq ${seq}) is not the record ${s.a.name} holds at seq ${seq}: modified, or the log was cut back and written on from there (forked)`,
+          { seq },
+        );
+      else s.next++;
+    }
+  }
+
+  private anchorFail(s: AnchorState, raw: Raw, detail: string, extra: Partial<Anomaly>): void {
+    s.failed = detail;
+    this.flag("anchor", raw, detail, extra);
+  }
+
+  /** An anchor the log never reached: it was cut back (or, if later seqs exist, a record is unreadable). */
+  finishAnchors(): void {
+    const end = this.maxSeq;
+    const lines = this.lineNo;
+    for (const s of this.anchors) {
+      if (s.failed || s.a.broken || s.next > s.a.last) continue;
+      const at = { line: lines + 1, seq: end + 1 };
+      const ends =
+        end < 0 ? "the log holds no record" : `the log ends at seq ${end} (line ${lines})`;
+      if (end >= s.next)
+        this.anchorFail(
+          s,
+          "anchor-missing",
+          `the log holds no readable record at seq ${s.next}, which ${s.a.name} holds`,
+          { seq: s.next },
+        );
+      else if (s.a.kind === "head")
+        this.anchorFail(
+          s,
+          "anchor-truncated",
+          `${ends}, before ${s.a.name}: it was cut back (truncated), ${s.a.last - end} record(s) missing`,
+          at,
+        );
+      else
+        this.anchorFail(
+          s,
+          "anchor-truncated",
+          `${ends}, ${s.a.name} holds ${s.a.last - end} record(s) more (seq ${end + 1}-${s.a.last}): the log was cut back (truncated)`,
+          at,
+        );
+    }
   }
 
   private hmacFailed(rec: Record<string, unknown>, seq: number | undefined, hash: string): void {
@@ -462,6 +625,37 @@ class Pass {
     this.lineNo = saved;
   }
 
+  /** IMGSEC-AUDIT-006: one result per anchor; without one, a WARN saying what cannot be seen. */
+  private anchorResults(resource: string): CheckResult[] {
+    if (this.anchors.length === 0)
+      return [
+        result(
+          "anchor",
+          "WARN",
+          resource,
+          "no anchor: a log cut back to an earlier run's close checkpoint is a valid, shorter log, which cannot be detected without one; keep each head elsewhere (imgsec audit head) and verify with --expect-head, or against the S3 Object Lock copy (--s3, IMGSEC_AUDIT_S3)",
+        ),
+      ];
+    return this.anchors.map((s) => {
+      if (s.a.broken) return result("anchor", "FAIL", resource, s.a.broken);
+      if (s.failed) return result("anchor", "FAIL", resource, s.failed);
+      const beyond = this.maxSeq - s.a.last;
+      if (s.a.kind === "head")
+        return result(
+          "anchor",
+          "PASS",
+          resource,
+          `the log holds ${s.a.name} of log ${s.a.log}, checkpoint hash sha256:${s.a.hashAt(s.a.last)}${beyond > 0 ? `, and ${beyond} record(s) after it` : ""}${s.a.note ?? ""}`,
+        );
+      return result(
+        "anchor",
+        "PASS",
+        resource,
+        `the log holds every record of ${s.a.name}, byte for byte (seq 0-${s.a.last})${beyond > 0 ? `; the ${beyond} record(s) after it are not in the copy (yet)` : ""}`,
+      );
+    });
+  }
+
   /** Lines are checked in order, so the first anomaly flagged is on the earliest line. */
   first(): Anomaly | undefined {
     return this.anomalies[0];
@@ -472,7 +666,8 @@ class Pass {
     first: Anomaly | undefined,
     firstBad: FirstBad | undefined,
   ): AuditVerifyReport {
-    const badMessage = firstBad && describe(firstBad);
+    // An anchor's finding reads better in its own words (e.g. truncated *at* a close checkpoint).
+    const badMessage = firstBad && (first?.rule === "anchor" ? first.detail : describe(firstBad));
     const msg = (rule: AuditRuleKey, ok: string): CheckResult => {
       const r = this.byRule.get(rule);
       if (!r) return result(rule, "PASS", resource, ok);
@@ -519,7 +714,7 @@ class Pass {
           "complete",
           "PASS",
           resource,
-          `the log ends with a close checkpoint covering all ${n} records`,
+          `the log ends at a signed close checkpoint covering all ${n} records (a cut back to an earlier close would too: that takes an anchor, IMGSEC-AUDIT-006)`,
         ),
       );
     else if (this.run > 0 || this.torn)
@@ -546,6 +741,7 @@ class Pass {
         ),
       );
     else results.push(wf);
+    results.push(...this.anchorResults(resource));
     return {
       resource,
       intact: !results.some((r) => r.status === "FAIL"),
@@ -560,6 +756,7 @@ class Pass {
         checkpoints: this.checkpoints,
       },
       lastCheckpoint: this.lastCheckpoint,
+      head: this.head,
       checked: { hmac: !!this.opts.auditKey, signatures: !!this.opts.publicKey },
     };
   }
@@ -587,6 +784,10 @@ export function describe(b: FirstBad): string {
       return `line ${b.line} is an incomplete last record: torn (a crash mid-write)`;
     case "malformed":
       return `${at} is not a well-formed audit record`;
+    case "forked":
+      return `${at} is not the record the anchor holds there: modified, or the log was cut back and written on from there (forked)`;
+    case "replaced":
+      return "the log is not the anchored one: another log replaced it";
   }
 }
 
@@ -609,7 +810,14 @@ function classify(a: Anomaly, input: AuditLogInput): FirstBad {
     case "interval":
       return { line: a.line, seq: a.seq, kind: "deleted" };
     case "truncated":
+    case "anchor-truncated":
       return { line: a.line, seq: a.seq, kind: "truncated" };
+    case "anchor-log":
+      return { line: a.line, seq: a.seq, kind: "replaced" };
+    case "anchor-differs":
+      return { line: a.line, seq: a.seq, kind: "forked" };
+    case "anchor-missing":
+      return { line: a.line, seq: a.seq, kind: "deleted" };
     default:
       break;
   }

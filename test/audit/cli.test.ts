@@ -22,11 +22,13 @@ function tampered(): string {
 }
 
 describe("imgsec audit verify", () => {
-  test("an intact log: exit 0, every check PASS (key file)", async () => {
+  test("an intact log: exit 0, every check PASS (key file); without an anchor, IMGSEC-AUDIT-006 says what that leaves unseen", async () => {
     const r = await run(["audit", "verify", log.path, "--keys", log.keys]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/: INTACT\n/);
+    expect(r.stdout).toMatch(/: INTACT, with warnings\n/);
     expect(r.stdout.match(/PASS IMGSEC-AUDIT-00\d/g)).toHaveLength(5);
+    expect(r.stdout).toMatch(/WARN IMGSEC-AUDIT-006 The audit log reaches its last anchored head/);
+    expect(r.stdout).toMatch(/no anchor: a log cut back to an earlier run's close checkpoint/);
   });
 
   test("the key file from IMGSEC_KEYS", async () => {
@@ -48,8 +50,9 @@ describe("imgsec audit verify", () => {
       "PASS",
       "PASS",
       "PASS",
+      "WARN",
     ]);
-    expect(doc.summary).toEqual({ passed: 4, failed: 0, warned: 1, waived: 0 });
+    expect(doc.summary).toMatchObject({ passed: 4, failed: 0, warned: 2, waived: 0 });
   });
 
   test("a tampered log: exit 1, the text names the first bad record's line, seq and kind", async () => {
@@ -154,7 +157,7 @@ describe("imgsec audit public-key", () => {
     });
     expect(ok.code).toBe(0);
     const both = await run(["audit", "verify", ecdsa.path, "--pubkey", p256, "--keys", ecdsa.keys]);
-    expect(both.stdout).toMatch(/: INTACT\n/);
+    expect(both.stdout).toMatch(/: INTACT, with warnings\n/);
     // The key file's Ed25519 key did not sign it.
     const wrong = await run(["audit", "verify", ecdsa.path, "--keys", ecdsa.keys]);
     expect(wrong.code).toBe(1);

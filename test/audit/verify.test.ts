@@ -85,6 +85,8 @@ describe("an intact log", () => {
         "IMGSEC-AUDIT-003": "PASS",
         "IMGSEC-AUDIT-004": "PASS",
         "IMGSEC-AUDIT-005": "PASS",
+        // No anchor given: a cut back to an earlier close would not show.
+        "IMGSEC-AUDIT-006": "WARN",
       });
       for (const x of r.results) {
         expect(x.controls).toContain("164.312(b)");
