@@ -70,10 +70,11 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
       if (!shown.length) continue;
       lines.push(`  ${sev.toUpperCase()}`);
       for (const x of shown) {
-        lines.push(`    ${x.status.padEnd(6)} ${x.rule.padEnd(15)} ${x.resource}`);
-        lines.push(`           ${x.message}`);
+        // Seven columns: UNKNOWN is the longest status.
+        lines.push(`    ${x.status.padEnd(7)} ${x.rule.padEnd(15)} ${x.resource}`);
+        lines.push(`            ${x.message}`);
         if (x.status === "FAIL" || x.status === "WARN")
-          lines.push(`           fix: ${x.remediation}`);
+          lines.push(`            fix: ${x.remediation}`);
       }
     }
   }

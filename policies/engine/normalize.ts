@@ -327,13 +327,18 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
     else byConfigAddress.set(r.config_address, [r]);
   }
   const configAddresses = new Set(byConfigAddress.keys());
+  // The attributes each resource's configuration sets: only those can be unknown values of the
+  // user's; other after_unknown attributes are ones the provider computes (a new role's arn).
+  const configured = new Map<string, Set<string>>();
   const walkConfig = (mod: Json | undefined, prefix: string) => {
     if (!isObj(mod)) return;
     for (const c of Array.isArray(mod.resources) ? mod.resources : []) {
       if (!isObj(c) || typeof c.address !== "string") continue;
       const configAddress = prefix + c.address;
       const refs: Record<string, string[]> = {};
-      for (const [attr, expr] of Object.entries(isObj(c.expressions) ? c.expressions : {})) {
+      const expressions = isObj(c.expressions) ? c.expressions : {};
+      configured.set(configAddress, new Set(Object.keys(expressions)));
+      for (const [attr, expr] of Object.entries(expressions)) {
         const found = new Set<string>();
         for (const ref of references(expr)) {
           const target = resolveReference(prefix, ref, configAddresses);
@@ -349,23 +354,30 @@ function fromPlan(doc: Obj): Record<string, NormalizedResource> {
     }
   };
   walkConfig(isObj(doc.configuration) ? doc.configuration.root_module : undefined, "");
-  markPlanUnknowns(doc, out);
+  markPlanUnknowns(doc, out, configured);
   return out;
 }
 
 /**
- * Writes UNKNOWN where a plan says a value is not known until apply (`after_unknown`) and no
- * resolvable reference explains it: the attribute is then neither absent (which rules would read
+ * Writes UNKNOWN where a plan says a value the configuration sets is not known until apply
+ * (`after_unknown`) and no resolvable reference explains it: the attribute is then neither absent (which rules would read
  * as the provider's default) nor a reference a rule can resolve. Unknown policy documents are
  * marked whatever their references, since no rule can read a document it cannot see.
  */
-function markPlanUnknowns(doc: Obj, resources: Record<string, NormalizedResource>): void {
+function markPlanUnknowns(
+  doc: Obj,
+  resources: Record<string, NormalizedResource>,
+  configured: Map<string, Set<string>>,
+): void {
   for (const change of Array.isArray(doc.resource_changes) ? doc.resource_changes : []) {
     if (!isObj(change) || typeof change.address !== "string" || !isObj(change.change)) continue;
     const r = resources[change.address];
     const unknown = change.change.after_unknown;
     if (!r || !isObj(unknown)) continue;
+    // Without the resource's configuration (a plan without it), every unknown counts: fail closed.
+    const set = configured.get(r.config_address);
     for (const [attr, u] of Object.entries(unknown)) {
+      if (set && !set.has(attr)) continue;
       if (POLICY_ATTRIBUTES.has(attr) && u === true) {
         r.policies[attr] = unknownDocument();
         continue;
@@ -458,7 +470,9 @@ export function indexInboundReferences(resources: Record<string, NormalizedResou
     push(byConfig, r.config_address, r);
     for (const k of NAME_KEYS) {
       const v = r.values[k];
-      if (typeof v === "string" && v !== "") push(byName, v, r);
+      // A name with an unknown part names nothing we can match: "${?}" would link unrelated
+      // resources (every new bucket's id in a plan is unknown).
+      if (typeof v === "string" && v !== "" && !v.includes(UNKNOWN)) push(byName, v, r);
     }
   }
   const link = (source: NormalizedResource, attr: string, target: NormalizedResource) => {
@@ -473,7 +487,10 @@ export function indexInboundReferences(resources: Record<string, NormalizedResou
     }
     for (const [attr, v] of Object.entries(r.values)) {
       if (NAME_KEYS.includes(attr) && r.type === "aws_s3_bucket") continue;
-      for (const s of strings(v)) for (const target of byName.get(s) ?? []) link(r, attr, target);
+      for (const s of strings(v)) {
+        if (s.includes(UNKNOWN)) continue;
+        for (const target of byName.get(s) ?? []) link(r, attr, target);
+      }
     }
   }
 }

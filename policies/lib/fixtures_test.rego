@@ -47,6 +47,7 @@ _names(target) := {n |
 	n := object.get(target.values, k, "")
 	is_string(n)
 	n != ""
+	not contains(n, unknown)
 }
 
 _points_at(s, attr, target) if target.config_address in object.get(s.refs, attr, [])
@@ -55,6 +56,7 @@ _points_at(s, attr, target) if {
 	not _own_name(s, attr)
 	walk(object.get(s.values, attr, null), [_, x])
 	is_string(x)
+	not contains(x, unknown)
 	x in _names(target)
 }
 

@@ -3,20 +3,82 @@
 #   IAM helpers for the IAM rules: the permission policy documents of a stack (managed, inline and
 #   role inline_policy blocks), statement matching on actions and resources, and simple IAM-style
 #   wildcard matching that errs towards matching (a gate should over-report, never under-report).
+#   Values may be unknown (the normalizer's marker "${?}"): the `may_` helpers say what an unknown
+#   value could turn out to be, so that rules report UNKNOWN rather than PASS.
 package imgsec.lib.iam
 
 # Resource types whose `policy` attribute is a permission policy.
 policy_types := {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
 
-# The permission policy documents of a resource: {name: parsed document or null when unknown}.
-documents(r) := {"policy": object.get(r.policies, "policy", null)} if r.type in policy_types
+# A document whose content is unknown, as the normalizer writes it.
+unknown_document := {"unknown": true, "Statement": []}
 
-documents(r) := {k: doc | some k, doc in r.policies; startswith(k, "inline_policy.")} if r.type == "aws_iam_role"
+# The permission policy documents of a resource: {name: parsed document, `unknown_document` when
+# its content is unknown, or null when it is not JSON}. A role whose inline_policy blocks are
+# themselves unknown has an unknown document named "inline_policy".
+documents(r) := {"policy": document(r, "policy")} if r.type in policy_types
+
+documents(r) := object.union(
+	{k: document(r, k) | some k, _ in r.policies; startswith(k, "inline_policy.")},
+	_unknown_inline(r),
+) if {
+	r.type == "aws_iam_role"
+}
+
+# One policy document of a resource (`policy`, `assume_role_policy`, `inline_policy.<i>`).
+# Unknown: the normalizer found it unknown; a statement of it is unknown (it would be dropped
+# from the parsed document); or, in a plan, it is absent but refers to a resource.
+document(r, name) := unknown_document if {
+	_lost_statement(r, name)
+} else := doc if {
+	doc := object.get(r.policies, name, null)
+	doc != null
+} else := unknown_document if {
+	object.get(r.values, name, null) == null
+	count(object.get(r.refs, name, [])) > 0
+} else := null
+
+_unknown_inline(r) := {"inline_policy": unknown_document} if {
+	some block in data.imgsec.lib.as_array(object.get(r.values, "inline_policy", []))
+	not is_object(block)
+	data.imgsec.lib.is_unknown(block)
+} else := {"inline_policy": unknown_document} if {
+	object.get(r.values, "inline_policy", null) == null
+	count(object.get(r.refs, "inline_policy", [])) > 0
+} else := {}
+
+# The document as written, before parsing.
+_raw(r, name) := object.get(r.values, name, null) if not startswith(name, "inline_policy.")
+
+_raw(r, name) := object.get(block, "policy", null) if {
+	some i, block in data.imgsec.lib.as_array(object.get(r.values, "inline_policy", []))
+	name == concat("", ["inline_policy.", format_int(i, 10)])
+	is_object(block)
+}
+
+# A statement that is unknown as a whole ("Statement": "${?}"), which parsing drops.
+_lost_statement(r, name) if {
+	raw := _raw(r, name)
+	data.imgsec.lib.is_unknown(raw)
+	parsed := _json(raw)
+	some st in data.imgsec.lib.as_array(object.get(parsed, "Statement", []))
+	not is_object(st)
+	data.imgsec.lib.is_unknown(st)
+}
+
+_json(raw) := raw if is_object(raw)
+
+_json(raw) := json.unmarshal(raw) if {
+	is_string(raw)
+	json.is_valid(raw)
+}
 
 # Every resource holding a permission policy: the policy types, and roles with inline_policy blocks.
+# Data sources (data.aws_iam_policy looks up an existing policy) grant nothing themselves.
 holders := [r |
 	some type in (policy_types | {"aws_iam_role"})
 	some r in data.imgsec.lib.resources_of(type)
+	r.mode != "data"
 	count(documents(r)) > 0
 ]
 
@@ -31,6 +93,12 @@ allow_statements(doc) := {i: s | some i, s in doc.Statement; s.Effect == "Allow"
 
 allow_statements(null) := {}
 
+# Statements that allow, or may once unknown values are known (an unknown Effect could be "Allow").
+may_allow_statements(doc) := {i: s |
+	some i, s in data.imgsec.lib.statements(doc)
+	data.imgsec.lib.could_be(object.get(s, "Effect", null), "Allow")
+}
+
 # The statement's Action (lower case), or its NotAction.
 actions(s) := {lower(a) | some a in object.get(s, "Action", []); is_string(a)}
 
@@ -42,14 +110,25 @@ resources(s) := {r | some r in object.get(s, "Resource", []); is_string(r)}
 
 not_resources(s) := {r | some r in object.get(s, "NotResource", []); is_string(r)}
 
-# The statement grants every action of `service` (e.g. "s3"): "*", "<service>:*", or a NotAction
-# that does not exclude the whole service.
+# The statement grants every action of `service` (e.g. "s3"): "*", "<service>:*" (or another
+# pattern that covers the service), or a NotAction that cannot exclude the whole service.
 grants_service(s, service) if {
 	some a in actions(s)
-	a in {"*", "*:*", concat("", [service, ":*"])}
+	covers_service(a, service)
 }
 
 grants_service(s, service) if {
+	has_not_action(s)
+	not _may_exclude_service(s, service)
+}
+
+# The statement grants every action of `service`, or may once unknown actions are known.
+may_grant_service(s, service) if {
+	some a in actions(s)
+	may_cover_service(a, service)
+}
+
+may_grant_service(s, service) if {
 	has_not_action(s)
 	not _excludes_service(s, service)
 }
@@ -58,6 +137,12 @@ _excludes_service(s, service) if {
 	some e in object.get(s, "NotAction", [])
 	is_string(e)
 	covers_service(lower(e), service)
+}
+
+_may_exclude_service(s, service) if {
+	some e in object.get(s, "NotAction", [])
+	is_string(e)
+	may_cover_service(lower(e), service)
 }
 
 # An action pattern (lower case) that matches every action of the service.
@@ -69,6 +154,22 @@ covers_service(pattern, service) if {
 	not contains(prefix, "*")
 	not contains(prefix, "?")
 	startswith(concat("", [service, ":"]), prefix)
+}
+
+# The same, or an action with unknown parts that could become such a pattern ("${?}", "s3:${?}").
+may_cover_service(pattern, service) if covers_service(pattern, service)
+
+may_cover_service(pattern, service) if {
+	p := opaque(pattern, "none")
+	data.imgsec.lib.is_unknown(p)
+	some literal in _covering_patterns(service)
+	data.imgsec.lib.could_be(p, literal)
+}
+
+# The shortest patterns that cover a service: "*", "*:*", "s*", "s3*", "s3:*".
+_covering_patterns(service) := {"*", "*:*"} | {concat("", [substring(prefix, 0, n), "*"]) |
+	prefix := concat("", [service, ":"])
+	some n in numbers.range(1, count(prefix))
 }
 
 # IAM wildcard match of `pattern` against `s`, over-approximated: the text before the first
@@ -93,3 +194,84 @@ may_match(pattern, s) if {
 has_wildcard(pattern) if contains(pattern, "*")
 
 has_wildcard(pattern) if contains(pattern, "?")
+
+# `v` with every unknown part written as the IAM wildcard "*".
+unknown_as_wildcard(v) := replace(v, data.imgsec.lib.unknown_marker, "*")
+
+# Two IAM wildcard patterns could match a common string: the text before their first wildcards
+# agrees, and so does the text after their last ones. Over-approximates.
+may_overlap(a, b) if {
+	_compatible_prefixes(_literal_prefix(a), _literal_prefix(b))
+	_compatible_suffixes(_literal_suffix(a), _literal_suffix(b))
+}
+
+_literal_prefix(p) := split(replace(p, "?", "*"), "*")[0]
+
+_literal_suffix(p) := parts[count(parts) - 1] if {
+	parts := split(replace(p, "?", "*"), "*")
+}
+
+_compatible_prefixes(x, y) if startswith(x, y)
+
+_compatible_prefixes(x, y) if startswith(y, x)
+
+_compatible_suffixes(x, y) if endswith(x, y)
+
+_compatible_suffixes(x, y) if endswith(y, x)
+
+# Messages for UNKNOWN verdicts. `parts` names the unknown parts of a statement in order
+# (["Effect", "Action"]); `what` says what cannot be shown ("it does not allow ...").
+unknown_statement_message(name, doc, i, parts, what) := concat(" ", [where(name, doc, i), _phrase(parts, what)])
+
+_phrase(parts, what) := concat("", [_parts_phrase(parts), ": cannot show that ", what])
+
+_parts_phrase(parts) := concat("", [parts[0], " is unknown (not a literal)"]) if count(parts) == 1
+
+_parts_phrase(parts) := concat("", [concat(", ", parts), " are unknown (not literals)"]) if count(parts) > 1
+
+unknown_document_message(name, what) := concat("", [
+	name,
+	" is unknown (not a literal document): cannot show that ",
+	what,
+])
+
+# `v` with every reference "${...}" written as the unknown marker, except the ones `keep` names:
+# "identifiers" keeps references to identifying attributes (an ARN, id or name is one specific
+# value), "principals" keeps references that are named principals (a role's or user's ARN, an
+# account id), "none" keeps none. What a rule cannot resolve is unknown.
+opaque(v, keep) := concat("", array.concat([parts[0]], rest)) if {
+	parts := split(v, "${")
+	rest := [_opaque_part(p, keep) | some p in array.slice(parts, 1, count(parts))]
+}
+
+_opaque_part(p, keep) := concat("", ["${", p]) if {
+	end := indexof(p, "}")
+	end >= 0
+	_keep(keep, substring(p, 0, end))
+} else := concat("", [data.imgsec.lib.unknown_marker, substring(p, indexof(p, "}") + 1, -1)]) if {
+	indexof(p, "}") >= 0
+} else := data.imgsec.lib.unknown_marker
+
+_keep(_, "?")
+
+_keep("identifiers", ref) if _last_attribute(ref) in _identifier_attributes
+
+_keep("principals", ref) if _last_attribute(ref) in {"arn", "account_id", "unique_id"}
+
+_keep("principals", ref) if _reference_type(ref) in _principal_types
+
+_identifier_attributes := {
+	"arn", "id", "name", "bucket", "key_id", "account_id", "partition", "region",
+	"function_name", "qualified_arn", "unique_id", "dns_suffix",
+}
+
+_principal_types := {"aws_iam_role", "aws_iam_user", "aws_caller_identity", "aws_organizations_account"}
+
+_last_attribute(ref) := parts[count(parts) - 1] if {
+	parts := split(ref, ".")
+}
+
+_reference_type(ref) := parts[1] if {
+	parts := split(ref, ".")
+	parts[0] == "data"
+} else := split(ref, ".")[0]

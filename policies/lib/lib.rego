@@ -2,8 +2,13 @@
 # description: Helpers shared by every imgsec rule. Rules see one stack at a time.
 package imgsec.lib
 
-# Every resource of a type in the stack under check.
-resources_of(type) := [input.resources[a] | some a in object.get(input.by_type, type, [])]
+# Every managed resource of a type in the stack under check. Data sources are read, not deployed:
+# rules judge what the configuration creates (a data.aws_kms_key is someone else's key).
+resources_of(type) := [r |
+	some a in object.get(input.by_type, type, [])
+	r := input.resources[a]
+	object.get(r, "mode", "managed") != "data"
+]
 
 # A rule's verdict on one resource; the engine adds the rule's metadata from the catalog.
 pass(r, message) := {"resource": r.address, "status": "PASS", "message": message}

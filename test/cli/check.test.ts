@@ -39,7 +39,7 @@ describe("imgsec check", () => {
     const r = runCli(["check", broken]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^imgsec-dev .*: \d+ passed, 1 failed/m);
-    expect(r.stdout).toMatch(/^ {2}HIGH\n {4}FAIL {3}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_/m);
+    expect(r.stdout).toMatch(/^ {2}HIGH\n {4}FAIL {4}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_/m);
     expect(r.stdout).toMatch(/fix: Add an aws_s3_bucket_server_side_encryption_configuration/);
     expect(r.stdout).toMatch(/^imgsec-prod .*: \d+ passed, 0 failed/m);
     expect(r.stdout).toMatch(/^FAILED: /m);
@@ -160,7 +160,7 @@ describe("thresholds", () => {
 
   test("--show-passed lists PASS results in the text table", () => {
     const r = runCli(["check", good, "--show-passed"]);
-    expect(r.stdout).toMatch(/^ {4}PASS {3}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_/m);
+    expect(r.stdout).toMatch(/^ {4}PASS {4}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_/m);
   });
 });
 

@@ -115,6 +115,13 @@ describe("normalizer: plan values known only after apply", () => {
             name: "t",
             values: { event_selector: [{ read_write_type: "All" }] },
           },
+          {
+            address: "aws_iam_role.r",
+            mode: "managed",
+            type: "aws_iam_role",
+            name: "r",
+            values: { name: "r" },
+          },
         ],
       },
     },
@@ -128,8 +135,17 @@ describe("normalizer: plan values known only after apply", () => {
         address: "aws_cloudtrail.t",
         change: { after_unknown: { event_selector: [{ include_management_events: true }] } },
       },
+      {
+        address: "aws_iam_role.r",
+        change: { after_unknown: { arn: true, managed_policy_arns: true, inline_policy: true } },
+      },
     ],
-    configuration: { root_module: { resources: [] } },
+    // Only the role's configuration is given: the other resources fall back to "every unknown counts".
+    configuration: {
+      root_module: {
+        resources: [{ address: "aws_iam_role.r", expressions: { name: { constant_value: "r" } } }],
+      },
+    },
   };
   const n = normalizeDocument(plan as unknown as Json, "plan.json", "plan");
 
@@ -141,6 +157,12 @@ describe("normalizer: plan values known only after apply", () => {
     expect(n.resources["aws_cloudtrail.t"].values.event_selector).toEqual([
       { read_write_type: "All", include_management_events: UNKNOWN },
     ]);
+  });
+
+  test("what the provider computes and the configuration never sets stays absent", () => {
+    const role = n.resources["aws_iam_role.r"];
+    expect(role.values).toEqual({ name: "r" });
+    expect(role.policies).toEqual({});
   });
 
   test("a policy known only after apply is an unknown document", () => {
@@ -204,7 +226,7 @@ describe("imgsec check: the gate never passes what it cannot see", () => {
     ],
     [
       "IMGSEC-LMB-005",
-      "aws_lambda_function.f",
+      "aws_lambda_permission.p",
       {
         aws_lambda_function: { f: { function_name: "f" } },
         aws_lambda_permission: {
@@ -269,7 +291,7 @@ describe("imgsec check: the gate never passes what it cannot see", () => {
     test("fails the gate by default (exit 1), shown and counted in text", () => {
       const r = runCli(["check", only()]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/UNKNOWN {2}IMGSEC-CW-003 {3}aws_cloudwatch_metric_alarm\.a/);
+      expect(r.stdout).toMatch(/UNKNOWN IMGSEC-CW-003 {3}aws_cloudwatch_metric_alarm\.a/);
       expect(r.stdout).toMatch(/actions_enabled/);
       expect(r.stdout).toMatch(/^FAILED: 0 passed, 0 failed, 1 unknown, 0 warnings, 0 waived/m);
     });
@@ -301,5 +323,23 @@ describe("imgsec check: the gate never passes what it cannot see", () => {
     test("a bad --unknown value is a usage error (exit 2)", () => {
       expect(runCli(["check", only(), "--unknown", "pass"]).code).toBe(2);
     });
+  });
+});
+
+describe("normalizer: an unknown name relates nothing", () => {
+  test("a bucket named by a variable is not the bucket of another variable's versioning", () => {
+    const n = normalizeDocument(
+      {
+        resource: {
+          aws_s3_bucket: { b: { bucket: "${var.n}" } },
+          aws_s3_bucket_versioning: {
+            v: { bucket: "${var.m}", versioning_configuration: { status: "Enabled" } },
+          },
+        },
+      },
+      "main.tf.json",
+      "s",
+    );
+    expect(n.resources["aws_s3_bucket.b"].referenced_by).toEqual({});
   });
 });

@@ -181,3 +181,216 @@ test_failure_names_the_bucket if {
 	r.status == "FAIL"
 	contains(r.message, "imgsec-dev-raw-")
 }
+
+# ---- unknown values
+
+trail_values(values) := f.res("aws_cloudtrail", "t", values)
+
+selector(resource, rw) := {"data_resource": [resource], "read_write_type": rw}
+
+s3_resource(values) := {"type": "AWS::S3::Object", "values": values}
+
+raw_messages contains r.message if {
+	some r in s3_data_events.results
+	r.resource == "aws_s3_bucket.raw"
+}
+
+raw_message(attr) := concat("", [
+	attr,
+	" is unknown (not a literal): cannot show that CloudTrail records S3 data events (reads and writes) for bucket ",
+	name,
+])
+
+test_bucket_arn_reference_with_refs_passes if {
+	t := f.res_refs(
+		"aws_cloudtrail", "t",
+		basic(["${aws_s3_bucket.raw.arn}/"], "All").values,
+		{"event_selector": ["aws_s3_bucket.raw"]},
+	)
+	raw_status == {"PASS"} with input as stk([t])
+}
+
+test_known_coverage_passes_whatever_else_is_unknown if {
+	t2 := f.res("aws_cloudtrail", "t2", {"enable_logging": f.unknown, "event_selector": f.unknown})
+	raw_status == {"PASS"} with input as stk([basic([prefix], "All"), t2])
+}
+
+test_unknown_enable_logging if {
+	t := object.union(basic([prefix], "All"), {"values": {"enable_logging": f.unknown}})
+	inp := stk([t])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.enable_logging")} with input as inp
+}
+
+test_unknown_enable_logging_plan_reference if {
+	t := object.union(basic([prefix], "All"), {"refs": {"enable_logging": ["aws_ssm_parameter.on"]}})
+	raw_status == {"UNKNOWN"} with input as stk([t])
+}
+
+test_unknown_enable_logging_string_true_passes if {
+	t := object.union(basic([prefix], "All"), {"values": {"enable_logging": "true"}})
+	raw_status == {"PASS"} with input as stk([t])
+}
+
+test_unknown_event_selector if {
+	inp := stk([trail_values({"event_selector": f.unknown})])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.event_selector")} with input as inp
+}
+
+test_unknown_event_selector_plan_reference if {
+	t := f.res_refs("aws_cloudtrail", "t", {"name": "audit"}, {"event_selector": ["aws_s3_bucket.raw"]})
+	raw_status == {"UNKNOWN"} with input as stk([t])
+}
+
+test_unknown_event_selector_data_resource_entry if {
+	t := trail_values({"event_selector": [{"data_resource": [f.unknown], "read_write_type": "All"}]})
+	raw_status == {"UNKNOWN"} with input as stk([t])
+}
+
+test_unknown_event_selector_read_write_type if {
+	inp := stk([basic([prefix], f.unknown)])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.event_selector.read_write_type")} with input as inp
+}
+
+test_unknown_event_selector_read_write_type_resource_reference if {
+	raw_status == {"UNKNOWN"} with input as stk([basic([prefix], "${aws_ssm_parameter.rw.value}")])
+}
+
+test_unknown_event_selector_read_write_type_completes_a_known_half if {
+	t2 := object.union(basic([prefix], f.unknown), {"address": "aws_cloudtrail.t2", "config_address": "aws_cloudtrail.t2"})
+	raw_status == {"UNKNOWN"} with input as stk([basic([prefix], "ReadOnly"), t2])
+}
+
+test_unknown_event_selector_data_resource_type if {
+	t := trail_values({"event_selector": [selector({"type": f.unknown, "values": [prefix]}, "All")]})
+	inp := stk([t])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.event_selector.data_resource.type")} with input as inp
+}
+
+test_unknown_event_selector_data_resource_values if {
+	inp := stk([basic([f.unknown], "All")])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.event_selector.data_resource.values")} with input as inp
+}
+
+test_unknown_event_selector_data_resource_values_whole_list if {
+	t := trail_values({"event_selector": [selector(s3_resource(f.unknown), "All")]})
+	raw_status == {"UNKNOWN"} with input as stk([t])
+}
+
+test_unknown_event_selector_data_resource_values_partly_literal if {
+	raw_status == {"UNKNOWN"} with input as stk([basic(["arn:aws:s3:::imgsec-dev-${?}/"], "All")])
+}
+
+test_unknown_event_selector_data_resource_values_plan if {
+	# A plan renders a list element known only after apply as null; the block lists the reference.
+	t := f.res_refs(
+		"aws_cloudtrail", "t",
+		{"event_selector": [selector(s3_resource([null]), "All")]},
+		{"event_selector": ["aws_s3_bucket.raw"]},
+	)
+	inp := stk([t])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.event_selector.data_resource.values")} with input as inp
+}
+
+test_partly_unknown_value_that_cannot_name_the_bucket_fails if {
+	raw_status == {"FAIL"} with input as stk([basic(["arn:aws:s3:::imgsec-prod-${?}/"], "All")])
+}
+
+test_unknown_bucket if {
+	bucket := f.res("aws_s3_bucket", "raw", {"bucket": concat("", ["imgsec-", f.unknown, "-raw"])})
+	inp := f.stack([bucket, basic(["arn:aws:s3:::imgsec-dev-raw/"], "All")])
+	raw_status == {"UNKNOWN"} with input as inp
+	message := "aws_s3_bucket.raw.bucket is unknown (not a literal): cannot show that CloudTrail records S3 data events"
+	some m in raw_messages with input as inp
+	startswith(m, message)
+}
+
+test_unknown_bucket_with_arn_reference_passes if {
+	bucket := f.res("aws_s3_bucket", "raw", {"bucket": f.unknown})
+	raw_status == {"PASS"} with input as f.stack([bucket, basic(["${aws_s3_bucket.raw.arn}/"], "All")])
+}
+
+test_unknown_bucket_with_known_other_prefix_fails if {
+	bucket := f.res("aws_s3_bucket", "raw", {"bucket": concat("", ["imgsec-", f.unknown, "-raw"])})
+	raw_status == {"FAIL"} with input as f.stack([bucket, basic(["arn:aws:s3:::audit-logs/"], "All")])
+}
+
+test_unknown_advanced_event_selector if {
+	inp := stk([trail_values({"advanced_event_selector": f.unknown})])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.advanced_event_selector")} with input as inp
+}
+
+test_unknown_advanced_event_selector_field_selector_entry if {
+	raw_status == {"UNKNOWN"} with input as stk([advanced([f.unknown])])
+}
+
+test_unknown_advanced_event_selector_field_selector_field if {
+	inp := stk([advanced([{"field": f.unknown, "equals": ["PutObject"]}])])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.advanced_event_selector.field_selector.field")} with input as inp
+}
+
+test_unknown_advanced_event_selector_field_selector_equals if {
+	t := f.res("aws_cloudtrail", "t", {"advanced_event_selector": [{"field_selector": [
+		{"field": "eventCategory", "equals": [f.unknown]},
+		{"field": "resources.type", "equals": ["AWS::S3::Object"]},
+	]}]})
+	inp := stk([t])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.advanced_event_selector.field_selector.equals")} with input as inp
+}
+
+test_unknown_advanced_event_selector_field_selector_equals_read_only if {
+	raw_status == {"UNKNOWN"} with input as stk([advanced([{"field": "readOnly", "equals": [f.unknown]}])])
+}
+
+test_unknown_advanced_event_selector_field_selector_starts_with if {
+	inp := stk([advanced(arn_field("starts_with", [f.unknown]))])
+	raw_status == {"UNKNOWN"} with input as inp
+	raw_messages == {raw_message("aws_cloudtrail.t.advanced_event_selector.field_selector.starts_with")} with input as inp
+}
+
+test_unknown_advanced_event_selector_field_selector_starts_with_partly_literal if {
+	raw_status == {"UNKNOWN"} with input as stk([advanced(arn_field("starts_with", ["arn:aws:s3:::imgsec-${?}"]))])
+	raw_status == {"FAIL"} with input as stk([advanced(arn_field("starts_with", ["arn:aws:s3:::audit-${?}"]))])
+}
+
+test_unknown_advanced_event_selector_field_selector_not_starts_with if {
+	inp := stk([advanced(arn_field("not_starts_with", [f.unknown]))])
+	raw_status == {"UNKNOWN"} with input as inp
+	want := raw_message("aws_cloudtrail.t.advanced_event_selector.field_selector.not_starts_with")
+	raw_messages == {want} with input as inp
+}
+
+test_unknown_advanced_event_selector_field_selector_not_starts_with_plan if {
+	t := object.union(
+		advanced([{"field": "resources.ARN", "not_starts_with": [null], "equals": null}]),
+		{"refs": {"advanced_event_selector": ["aws_s3_bucket.other"]}},
+	)
+	raw_status == {"UNKNOWN"} with input as stk([t])
+}
+
+test_not_starts_with_that_cannot_overlap_passes_whatever_else_is_unknown if {
+	raw_status == {"PASS"} with input as stk([advanced(arn_field("not_starts_with", ["arn:aws:s3:::audit-${?}"]))])
+}
+
+test_read_only_fails_whatever_else_is_unknown if {
+	t := object.union(basic([prefix], "ReadOnly"), {"values": {"enable_logging": f.unknown}})
+	raw_status == {"FAIL"} with input as stk([t])
+}
+
+test_other_bucket_only_fails_whatever_else_is_unknown if {
+	t := basic(["${aws_s3_bucket.other.arn}/"], f.unknown)
+	raw_status == {"FAIL"} with input as stk([object.union(t, {"values": {"enable_logging": f.unknown}})])
+}
+
+test_unknown_other_field_operator_still_fails if {
+	# An eventName filter records only part of the bucket's events, whatever its values.
+	raw_status == {"FAIL"} with input as stk([advanced([{"field": "eventName", "equals": [f.unknown]}])])
+}

@@ -3,7 +3,12 @@
 # description: >-
 #   Security alarms (unauthorized API calls, root use, KMS key deletion, PHI access denied, ...) are
 #   only useful if they reach the incident responders. Every aws_cloudwatch_metric_alarm must have at
-#   least one alarm_actions target and must not set actions_enabled = false.
+#   least one alarm_actions target and must not set actions_enabled = false. A target counts when it
+#   is a literal ARN or a reference to an SNS topic, Lambda function, scaling policy or incident
+#   response plan in the same stack (in a plan, also when its ARN is known only after apply);
+#   actions_enabled is on by default, so only a literal false turns the actions off. When there is no
+#   such failure, a target or actions_enabled that is not known (a variable, a function result, a
+#   reference to anything else, a plan value known only after apply) is UNKNOWN.
 # custom:
 #   id: IMGSEC-CW-003
 #   severity: medium
@@ -12,6 +17,9 @@
 #     - 164.308(a)(1)(ii)(D)
 #   resource_types:
 #     - aws_cloudwatch_metric_alarm
+#   inputs:
+#     - alarm_actions
+#     - actions_enabled
 #   remediation: >-
 #     Add the security alarm SNS topic's ARN to alarm_actions and remove actions_enabled = false.
 package imgsec.rules.cloudwatch.alarm_actions
@@ -21,25 +29,108 @@ import data.imgsec.lib.attrs
 
 results contains lib.pass(alarm, "alarm_actions is set and actions are enabled: the alarm notifies responders") if {
 	some alarm in lib.resources_of("aws_cloudwatch_metric_alarm")
-	_has_actions(alarm)
-	not _disabled(alarm)
+	_actions(alarm) == "set"
+	_enabled(alarm) == true
 }
 
 results contains lib.fail(alarm, "alarm_actions is empty: the alarm notifies no one") if {
 	some alarm in lib.resources_of("aws_cloudwatch_metric_alarm")
-	not _has_actions(alarm)
+	_actions(alarm) == "unset"
 }
 
 results contains lib.fail(alarm, "actions_enabled is false: the alarm's actions never run") if {
 	some alarm in lib.resources_of("aws_cloudwatch_metric_alarm")
-	_disabled(alarm)
+	_enabled(alarm) == false
 }
 
-_has_actions(alarm) if {
-	some action in lib.as_array(object.get(alarm.values, "alarm_actions", []))
-	attrs.present(action)
+results contains lib.unknown(
+	alarm,
+	"alarm_actions is unknown (not a literal): cannot show that the alarm notifies responders",
+) if {
+	some alarm in lib.resources_of("aws_cloudwatch_metric_alarm")
+	not _fails(alarm)
+	_actions(alarm) == "unknown"
 }
 
-_has_actions(alarm) if count(object.get(alarm.refs, "alarm_actions", [])) > 0
+results contains lib.unknown(
+	alarm,
+	"actions_enabled is unknown (not a literal): cannot show that the alarm's actions run",
+) if {
+	some alarm in lib.resources_of("aws_cloudwatch_metric_alarm")
+	not _fails(alarm)
+	_enabled(alarm) == "unknown"
+}
 
-_disabled(alarm) if alarm.values.actions_enabled == false
+_fails(alarm) if _actions(alarm) == "unset"
+
+_fails(alarm) if _enabled(alarm) == false
+
+# The provider's default is true: only a literal false turns the actions off.
+_enabled(alarm) := attrs.bool(alarm, "actions_enabled", true)
+
+# Resources whose reference names an alarm action target.
+_target_types := {
+	"aws_sns_topic", "data.aws_sns_topic", "aws_lambda_function", "data.aws_lambda_function",
+	"aws_lambda_alias", "aws_autoscaling_policy", "aws_appautoscaling_policy",
+	"aws_ssmincidents_response_plan", "data.aws_ssmincidents_response_plan",
+}
+
+# "set" when some target is known, "unknown" when none is but some may be, "unset" otherwise. In a
+# plan, targets known only after apply are absent (or null in the list) but referenced.
+_actions(alarm) := "set" if {
+	some action in _targets(alarm)
+	_value(action, _target_types) == "set"
+} else := "unknown" if {
+	some action in _targets(alarm)
+	_value(action, _target_types) == "unknown"
+} else := _after_apply(object.get(alarm.refs, "alarm_actions", []), _target_types) if {
+	_pending(alarm)
+} else := "unset"
+
+_targets(alarm) := lib.as_array(alarm.values.alarm_actions) if {
+	alarm.values.alarm_actions != null
+} else := []
+
+_pending(alarm) if not _written(alarm.values, "alarm_actions")
+
+_pending(alarm) if null in _targets(alarm)
+
+_written(obj, key) if {
+	some k, _ in obj
+	k == key
+}
+
+_value(v, types) := "unknown" if {
+	lib.is_unknown(v)
+} else := "set" if {
+	is_string(v)
+	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
+} else := "set" if {
+	is_string(v)
+	contains(v, "${")
+	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
+		_type_of(m[1]) in types
+	}
+} else := "unknown" if {
+	is_string(v)
+	contains(v, "${")
+} else := "set" if {
+	not is_string(v)
+	attrs.present(v)
+} else := "unset"
+
+_after_apply(refs, types) := "set" if {
+	count(refs) > 0
+	every a in refs {
+		_type_of(a) in types
+	}
+} else := "unknown" if {
+	count(refs) > 0
+} else := "unset"
+
+# The resource type a reference or config address names: aws_sns_topic.t.arn, data.aws_sns_topic.t,
+# module.m.aws_sns_topic.t.
+_type_of(ref) := m[0][1] if {
+	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
+	count(m) == 1
+}

@@ -3,7 +3,10 @@
 # description: >-
 #   Log groups receive CloudTrail events and application logs that can name PHI objects and patients'
 #   identifiers. Every aws_cloudwatch_log_group must set kms_key_id so that its data is encrypted with
-#   a customer managed key whose use is logged and access-controlled.
+#   a customer managed key whose use is logged and access-controlled. A literal key ARN counts, and so
+#   does a reference to a KMS key or alias in the same stack (in a plan, also when its ARN is known
+#   only after apply). A value that is not a literal (a variable, a function result) or that refers
+#   to anything else is UNKNOWN: it may turn out empty.
 # custom:
 #   id: IMGSEC-CW-001
 #   severity: high
@@ -12,6 +15,8 @@
 #     - 164.312(b)
 #   resource_types:
 #     - aws_cloudwatch_log_group
+#   inputs:
+#     - kms_key_id
 #   remediation: >-
 #     Set kms_key_id to the PHI key's ARN and allow logs.<region>.amazonaws.com to use the key in its
 #     key policy (with a kms:EncryptionContext:aws:logs:arn condition).
@@ -22,10 +27,72 @@ import data.imgsec.lib.attrs
 
 results contains lib.pass(group, "kms_key_id is set: log data is encrypted with a customer managed key") if {
 	some group in lib.resources_of("aws_cloudwatch_log_group")
-	attrs.has_value(group, "kms_key_id")
+	_state(group, "kms_key_id", _key_types) == "set"
 }
 
 results contains lib.fail(group, "kms_key_id is not set: log data is encrypted only with a CloudWatch-owned key") if {
 	some group in lib.resources_of("aws_cloudwatch_log_group")
-	not attrs.has_value(group, "kms_key_id")
+	_state(group, "kms_key_id", _key_types) == "unset"
+}
+
+results contains lib.unknown(
+	group,
+	"kms_key_id is unknown (not a literal): cannot show that log data is encrypted with a customer managed key",
+) if {
+	some group in lib.resources_of("aws_cloudwatch_log_group")
+	_state(group, "kms_key_id", _key_types) == "unknown"
+}
+
+# Resources whose reference names a KMS key.
+_key_types := {
+	"aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key",
+	"aws_kms_alias", "data.aws_kms_key", "data.aws_kms_alias",
+}
+
+# What a top-level attribute holds, three-valued: "set" when it is a literal, or a reference to a
+# resource of `types` (whose value is never empty); "unknown" when part of it is unknown or it refers
+# to anything else; "unset" when absent, null or empty. In a plan, an attribute absent from values
+# but with references is the value of those references, known only after apply.
+_state(r, attr, types) := _value(r.values[attr], types) if {
+	_written(r.values, attr)
+} else := _after_apply(object.get(r.refs, attr, []), types)
+
+_written(obj, key) if {
+	some k, _ in obj
+	k == key
+}
+
+_value(v, types) := "unknown" if {
+	lib.is_unknown(v)
+} else := "set" if {
+	is_string(v)
+	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
+} else := "set" if {
+	is_string(v)
+	contains(v, "${")
+	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
+		_type_of(m[1]) in types
+	}
+} else := "unknown" if {
+	is_string(v)
+	contains(v, "${")
+} else := "set" if {
+	not is_string(v)
+	attrs.present(v)
+} else := "unset"
+
+_after_apply(refs, types) := "set" if {
+	count(refs) > 0
+	every a in refs {
+		_type_of(a) in types
+	}
+} else := "unknown" if {
+	count(refs) > 0
+} else := "unset"
+
+# The resource type a reference or config address names: aws_kms_key.k.arn, data.aws_kms_alias.a,
+# module.m.aws_kms_key.k.
+_type_of(ref) := m[0][1] if {
+	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
+	count(m) == 1
 }

@@ -12,7 +12,14 @@
 #   when a Resource is "*", refers to the key (`${aws_kms_key.X.arn|key_id|id}`), contains its ARN or
 #   is a wildcard key ARN (arn:<p>:kms:*:*:key/*); with NotResource, unless the NotResource names it.
 #   The AWS managed policies AdministratorAccess, PowerUserAccess, AmazonS3FullAccess and
-#   AWSKeyManagementServicePowerUser must not be attached. Unknown or non-JSON documents fail.
+#   AWSKeyManagementServicePowerUser must not be attached (also through a data.aws_iam_policy that
+#   names them). A document that is not JSON fails. UNKNOWN, never PASS: a document that is unknown
+#   (a variable, jsonencode(...), a plan value known only after apply); a statement whose Effect,
+#   Action/NotAction or Resource/NotResource is unknown and could make it such a grant (Action
+#   "${var.act}" or "s3:${var.x}" could be "s3:*", Resource "arn:aws:s3:::${var.b}/*" could name a
+#   PHI bucket); a policy_arn or managed_policy_arns entry that is unknown and could be one of those
+#   managed policies. A PHI bucket whose name is partly unknown is matched as if each unknown part
+#   were "*".
 # custom:
 #   id: IMGSEC-IAM-002
 #   severity: critical
@@ -31,6 +38,16 @@
 #     - aws_iam_user_policy_attachment
 #     - aws_iam_group_policy_attachment
 #     - aws_iam_policy_attachment
+#   inputs:
+#     - policy
+#     - inline_policy.policy
+#     - policy.Effect
+#     - policy.Action
+#     - policy.NotAction
+#     - policy.Resource
+#     - policy.NotResource
+#     - policy_arn
+#     - managed_policy_arns
 #   remediation: >-
 #     Grant only the S3 and KMS actions the principal needs (e.g. s3:GetObject, kms:Decrypt) on the
 #     specific bucket ARNs and key ARN, and replace broad AWS managed policies with scoped ones.
@@ -64,12 +81,13 @@ _subjects[r.address] := r if {
 
 _subjects[r.address] := r if {
 	some r in lib.resources_of("aws_iam_role")
-	count(lib.as_array(object.get(r.values, "managed_policy_arns", []))) > 0
+	count(_attached(r)) > 0
 }
 
 results contains lib.pass(r, "grants no service-wide S3 or KMS wildcard on PHI buckets or keys") if {
 	some r in _subjects
 	count(_problems(r)) == 0
+	count(_unknowns(r)) == 0
 }
 
 results contains lib.fail(r, problem) if {
@@ -77,136 +95,256 @@ results contains lib.fail(r, problem) if {
 	some problem in _problems(r)
 }
 
-_problems(r) := _document_problems(r) | _attachment_problems(r)
+results contains lib.unknown(r, message) if {
+	some r in _subjects
+	count(_problems(r)) == 0
+	some message in _unknowns(r)
+}
 
-_document_problems(r) := {problem |
+_problems(r) := {f.message | some f in _findings(r); f.status == "FAIL"}
+
+_unknowns(r) := {f.message | some f in _findings(r); f.status == "UNKNOWN"}
+
+_findings(r) := _document_findings(r) | _attachment_findings(r)
+
+# ---- policy documents ---------------------------------------------------------------------------
+
+_document_findings(r) := {f |
 	some name, doc in iam.documents(r)
-	some problem in _in_document(name, doc)
+	some f in _in_document(name, doc)
 }
 
-_in_document(name, doc) := {concat("", [name, " is unknown or not a JSON policy document: it cannot be checked"])} if {
+_in_document(name, doc) := {_fail(concat("", [name, " is not a JSON policy document: it cannot be checked"]))} if {
 	doc == null
-} else := _s3_problems(name, doc) | _kms_problems(name, doc)
-
-_s3_problems(name, doc) := {concat("", [where, " grants every s3 action on PHI bucket ", label]) |
-	some i, s in iam.allow_statements(doc)
-	iam.grants_service(s, "s3")
-	some bucket in lib.phi_buckets
-	_covers(s, bucket, "bucket")
-	where := iam.where(name, doc, i)
-	label := _bucket_label(bucket)
+} else := {_unknown(iam.unknown_document_message(name, _safe))} if {
+	lib.document_unknown(doc)
+} else := {_statement_finding(name, doc, i, t, parts) |
+	some i, s in iam.may_allow_statements(doc)
+	some t in _targets
+	parts := _unknown_parts(s, t, _grant(s, t.service), _cover(s, t.resource, t.kind))
 }
 
-_kms_problems(name, doc) := {concat("", [where, " grants every kms action on PHI key ", key.address]) |
-	some i, s in iam.allow_statements(doc)
-	iam.grants_service(s, "kms")
-	some key in lib.resources_of("aws_kms_key")
-	_covers(s, key, "key")
-	where := iam.where(name, doc, i)
+_safe := "it grants no service-wide S3 or KMS wildcard on PHI buckets or keys"
+
+_fail(message) := {"status": "FAIL", "message": message}
+
+_unknown(message) := {"status": "UNKNOWN", "message": message}
+
+# What a statement must not grant: every s3 action on a PHI bucket, every kms action on a key.
+_targets := array.concat(
+	[{"service": "s3", "kind": "bucket", "resource": b, "label": _bucket_label(b)} | some b in lib.phi_buckets],
+	[{"service": "kms", "kind": "key", "resource": k, "label": k.address} | some k in lib.resources_of("aws_kms_key")],
+)
+
+_grant_text(t) := concat("", ["every ", t.service, " action on PHI ", t.kind, " ", t.label])
+
+_statement_finding(name, doc, i, t, []) := _fail(concat("", [iam.where(name, doc, i), " grants ", _grant_text(t)]))
+
+_statement_finding(name, doc, i, t, parts) := _unknown(iam.unknown_statement_message(
+	name, doc, i, parts,
+	concat("", ["it does not grant ", _grant_text(t)]),
+)) if {
+	count(parts) > 0
 }
 
-_attachment_problems(r) := {concat("", ["attaches the AWS managed policy ", arn, ", which grants ", what]) |
-	some arn in _attached_arns(r)
-	some name in broad_managed_policies
-	_is_managed(arn, name)
-	what := _managed_what[name]
+# The parts of a statement that may, but need not, make it grant the service on the target (each
+# of Effect, grant and cover is "yes" or "maybe"; undefined when it cannot). A cover is
+# "maybe_target" when only the target bucket's name is unknown.
+_unknown_parts(s, target, grant, cover) := [part |
+	some [part, maybe] in [
+		["Effect", object.get(s, "Effect", null) != "Allow"],
+		[_action_key(s), grant == "maybe"],
+		[_resource_key(s), cover == "maybe"],
+		[concat("", [target.resource.address, ".bucket"]), cover == "maybe_target"],
+	]
+	maybe
+]
+
+_action_key(s) := "NotAction" if iam.has_not_action(s)
+
+_action_key(s) := "Action" if not iam.has_not_action(s)
+
+_resource_key(s) := "NotResource" if iam.has_not_resource(s)
+
+_resource_key(s) := "Resource" if not iam.has_not_resource(s)
+
+_grant(s, service) := "yes" if {
+	iam.grants_service(s, service)
+} else := "maybe" if {
+	iam.may_grant_service(s, service)
 }
 
-_managed_what := {
-	"AdministratorAccess": "every action on every resource",
-	"PowerUserAccess": "every action but IAM on every resource",
-	"AmazonS3FullAccess": "s3:* on every bucket",
-	"AWSKeyManagementServicePowerUser": "broad KMS key management on every key",
-}
-
-_attached_arns(r) := [r.values.policy_arn] if {
-	r.type in attachment_types
-	is_string(r.values.policy_arn)
-}
-
-_attached_arns(r) := [arn |
-	some arn in lib.as_array(object.get(r.values, "managed_policy_arns", []))
-	is_string(arn)
-] if {
-	r.type == "aws_iam_role"
-}
-
-_attached_arns(r) := [] if {
-	not r.type in attachment_types
-	r.type != "aws_iam_role"
-}
-
-_attached_arns(r) := [] if {
-	r.type in attachment_types
-	not is_string(r.values.policy_arn)
-}
-
-_is_managed(arn, name) if endswith(arn, concat("", [":policy/", name]))
-
-_is_managed(arn, name) if endswith(arn, concat("", ["/", name]))
-
-_is_managed(arn, name) if arn == name
-
-# The statement's Resource (or NotResource) covers the target.
-_covers(s, target, kind) if {
+# The statement's Resource (or NotResource) covers the target: "yes", "maybe" (an unknown pattern
+# may match it), "maybe_target" (a known pattern may match the partly unknown target), or undefined.
+_cover(s, target, kind) := _best({_match(kind, p, target) | some p in iam.resources(s)}) if {
 	not iam.has_not_resource(s)
-	some pattern in iam.resources(s)
-	_matches(kind, pattern, target)
 }
 
-_covers(s, target, kind) if {
+_cover(s, target, kind) := _cover_not(excluded) if {
 	iam.has_not_resource(s)
-	not _excluded(s, target, kind)
+	excluded := {_match(kind, p, target) | some p in iam.not_resources(s)}
 }
 
-_excluded(s, target, kind) if {
-	some pattern in iam.not_resources(s)
+_best(verdicts) := "yes" if {
+	"yes" in verdicts
+} else := "maybe" if {
+	"maybe" in verdicts
+} else := "maybe_target" if {
+	"maybe_target" in verdicts
+}
+
+# A NotResource covers the target unless one of its patterns names it.
+_cover_not(excluded) := "yes" if {
+	count(excluded) == 0
+} else := "maybe" if {
+	not "yes" in excluded
+	"maybe" in excluded
+} else := "maybe_target" if {
+	not "yes" in excluded
+}
+
+_match(kind, pattern, target) := "yes" if {
 	_matches(kind, pattern, target)
+} else := "maybe" if {
+	_may_match(kind, pattern, target)
+	lib.is_unknown(_opaque(attrs.canonical_arn(pattern)))
+} else := "maybe_target" if {
+	_may_match(kind, pattern, target)
 }
 
 _matches("bucket", pattern, target) if _bucket_matches(pattern, target)
 
 _matches("key", pattern, target) if _key_matches(pattern, target)
 
+_may_match("bucket", pattern, target) if _bucket_may_match(pattern, target)
+
+_may_match("key", pattern, target) if _key_may_match(pattern, target)
+
+# A pattern with its partition canonical and, for the "may" checks, every reference the rule
+# cannot resolve (anything but a bucket or key of the stack) written as unknown.
+_known_arn(pattern) := arn if {
+	arn := attrs.canonical_arn(pattern)
+	not lib.is_unknown(arn)
+}
+
+_as_wildcards(v) := iam.unknown_as_wildcard(_opaque(v))
+
+# ---- buckets ------------------------------------------------------------------------------------
+
 _bucket_matches("*", _)
 
+_bucket_matches(pattern, bucket) if _bucket_reference(pattern, bucket)
+
 _bucket_matches(pattern, bucket) if {
+	name := _known_name(bucket)
+	contains(_known_arn(pattern), name)
+}
+
+_bucket_matches(pattern, bucket) if {
+	arn := _known_arn(pattern)
+	iam.has_wildcard(arn)
+	iam.may_match(split(arn, "/")[0], concat("", ["arn:aws:s3:::", _known_name(bucket)]))
+}
+
+# arn:<p>:s3:::<prefix>* matches every bucket whose name starts with <prefix>, known or not.
+_bucket_matches(pattern, bucket) if {
+	bucket_part := split(_known_arn(pattern), "/")[0]
+	endswith(bucket_part, "*")
+	prefix := trim_suffix(bucket_part, "*")
+	not iam.has_wildcard(prefix)
+	startswith(split(_name_arn(bucket), lib.unknown_marker)[0], prefix)
+}
+
+_bucket_reference(pattern, bucket) if {
 	some suffix in [".arn}", ".id}", ".bucket}"]
 	contains(pattern, concat("", ["${", bucket.config_address, suffix]))
 }
 
-_bucket_matches(pattern, bucket) if {
-	name := lib.bucket_name(bucket)
-	name != ""
-	contains(pattern, name)
+_bucket_may_match(pattern, bucket) if {
+	not _other_bucket_reference(pattern, bucket)
+	some v in [attrs.canonical_arn(pattern), _name_arn(bucket)]
+	lib.is_unknown(_opaque(v))
+	bucket_part := split(_as_wildcards(attrs.canonical_arn(pattern)), "/")[0]
+	iam.may_overlap(bucket_part, _as_wildcards(_name_arn(bucket)))
 }
 
-_bucket_matches(pattern, bucket) if {
-	iam.has_wildcard(pattern)
-	name := lib.bucket_name(bucket)
-	name != ""
-	bucket_part := split(attrs.canonical_arn(pattern), "/")[0]
-	iam.may_match(bucket_part, concat("", ["arn:aws:s3:::", name]))
+_other_bucket_reference(pattern, bucket) if {
+	contains(pattern, "${aws_s3_bucket.")
+	not _bucket_reference(pattern, bucket)
 }
+
+_known_name(bucket) := name if {
+	name := lib.bucket_name(bucket)
+	is_string(name)
+	name != ""
+	not lib.is_unknown(name)
+}
+
+# The bucket's name as far as it is known: written, from bucket_prefix, or the provider's
+# generated "terraform-..." name.
+_name(bucket) := name if {
+	name := lib.bucket_name(bucket)
+	is_string(name)
+	name != ""
+	name != lib.unknown_marker
+} else := concat("", [prefix, lib.unknown_marker]) if {
+	prefix := object.get(bucket.values, "bucket_prefix", "")
+	is_string(prefix)
+	prefix != ""
+} else := lib.unknown_marker if {
+	attrs.state(bucket, "bucket") == "unknown"
+} else := concat("", ["terraform-", lib.unknown_marker])
+
+_name_arn(bucket) := concat("", ["arn:aws:s3:::", _name(bucket)])
+
+_bucket_label(bucket) := lib.bucket_name(bucket) if {
+	is_string(lib.bucket_name(bucket))
+	lib.bucket_name(bucket) != ""
+} else := bucket.address
+
+# ---- keys ---------------------------------------------------------------------------------------
 
 _key_matches("*", _)
 
+_key_matches(pattern, key) if _key_reference(pattern, key)
+
 _key_matches(pattern, key) if {
+	some literal in _key_literals(key)
+	contains(pattern, literal)
+}
+
+_key_matches(pattern, _) if {
+	arn := _known_arn(pattern)
+	iam.has_wildcard(arn)
+	_any_key(arn)
+}
+
+_key_reference(pattern, key) if {
 	some suffix in [".arn}", ".key_id}", ".id}"]
 	contains(pattern, concat("", ["${", key.config_address, suffix]))
 }
 
-_key_matches(pattern, key) if {
+_key_literals(key) := [literal |
 	some attr in ["arn", "key_id"]
 	literal := object.get(key.values, attr, "")
 	attrs.present(literal)
-	contains(pattern, literal)
+	not lib.is_unknown(literal)
+]
+
+_key_may_match(pattern, key) if {
+	lib.is_unknown(_opaque(attrs.canonical_arn(pattern)))
+	_key_may_match_wildcards(_as_wildcards(attrs.canonical_arn(pattern)), key)
+}
+
+_key_may_match_wildcards(arn, _) if _any_key(arn)
+
+_key_may_match_wildcards(arn, key) if {
+	some literal in _key_literals(key)
+	iam.may_overlap(arn, attrs.canonical_arn(literal))
 }
 
 # A wildcard ARN that may match some KMS key (arn:<p>:kms:*:*:key/*, arn:*, ...), not an alias.
-_key_matches(pattern, _) if {
-	iam.has_wildcard(pattern)
-	arn := attrs.canonical_arn(pattern)
+_any_key(arn) if {
 	prefix := split(replace(arn, "?", "*"), "*")[0]
 	_kms_prefix(prefix)
 	not contains(arn, ":alias/")
@@ -224,6 +362,113 @@ _names_one_key(arn) if {
 	not iam.has_wildcard(parts[1])
 }
 
-_bucket_label(bucket) := lib.bucket_name(bucket) if lib.bucket_name(bucket) != ""
+# ---- attachments --------------------------------------------------------------------------------
 
-_bucket_label(bucket) := bucket.address if lib.bucket_name(bucket) == ""
+_attachment_findings(r) := {f |
+	some a in _attached(r)
+	some f in _arn_findings(a.attr, _effective_arn(a.arn))
+}
+
+# The ARNs a resource attaches, with the attribute they come from. In a plan, an attribute absent
+# but referring to resources stands for those resources' ARNs (policy_arn), or for an unknown list.
+_attached(r) := [{"attr": "policy_arn", "arn": arn} | some arn in _policy_arns(r)] if {
+	r.type in attachment_types
+} else := [{"attr": "managed_policy_arns", "arn": arn} | some arn in _managed_arns(r)] if {
+	r.type == "aws_iam_role"
+} else := []
+
+_policy_arns(r) := [r.values.policy_arn] if {
+	is_string(r.values.policy_arn)
+} else := [concat("", ["${", target, ".arn}"]) | some target in r.refs.policy_arn] if {
+	object.get(r.values, "policy_arn", null) == null
+} else := []
+
+_managed_arns(r) := [_arn_string(arn) | some arn in lib.as_array(r.values.managed_policy_arns)] if {
+	r.values.managed_policy_arns != null
+} else := [lib.unknown_marker] if {
+	count(object.get(r.refs, "managed_policy_arns", [])) > 0
+} else := []
+
+_arn_string(arn) := arn if is_string(arn)
+
+_arn_string(arn) := lib.unknown_marker if not is_string(arn)
+
+_arn_findings(attr, arn) := {_fail(message) |
+	some name in broad_managed_policies
+	_is_managed(arn, name)
+	message := concat("", ["attaches the AWS managed policy ", arn, ", which grants ", _managed_what[name]])
+} if {
+	some name in broad_managed_policies
+	_is_managed(arn, name)
+} else := {_unknown(concat("", [attr, " is unknown (not a literal): cannot show that ", arn, _not_broad]))} if {
+	some name in broad_managed_policies
+	_may_be_managed(arn, name)
+} else := set()
+
+_not_broad := concat("", [
+	" is none of the AWS managed policies AdministratorAccess, PowerUserAccess, AmazonS3FullAccess and ",
+	"AWSKeyManagementServicePowerUser",
+])
+
+_managed_what := {
+	"AdministratorAccess": "every action on every resource",
+	"PowerUserAccess": "every action but IAM on every resource",
+	"AmazonS3FullAccess": "s3:* on every bucket",
+	"AWSKeyManagementServicePowerUser": "broad KMS key management on every key",
+}
+
+_is_managed(arn, name) if endswith(arn, concat("", [":policy/", name]))
+
+_is_managed(arn, name) if endswith(arn, concat("", ["/", name]))
+
+_is_managed(arn, name) if arn == name
+
+# An ARN with unknown parts (or references the rule cannot resolve) that could end with the name.
+_may_be_managed(arn, name) if {
+	opaque := _opaque(arn)
+	lib.is_unknown(opaque)
+	parts := split(opaque, lib.unknown_marker)
+	endswith(concat("", ["/", name]), parts[count(parts) - 1])
+}
+
+# What an attached ARN is: a reference to a data.aws_iam_policy is the ARN (or the AWS managed
+# policy name) that the data source names; a reference to an aws_iam_policy of the stack is that
+# customer managed policy, checked on its own; anything else stays as written.
+_effective_arn(arn) := resolved if {
+	source := _referenced(arn)
+	source.mode == "data"
+	source.type == "aws_iam_policy"
+	resolved := _data_policy_arn(source)
+} else := arn
+
+_data_policy_arn(source) := arn if {
+	arn := source.values.arn
+	attrs.present(arn)
+} else := concat("", ["arn:aws:iam::aws:policy/", name]) if {
+	name := source.values.name
+	attrs.present(name)
+} else := lib.unknown_marker
+
+# The resource a whole-value reference "${<address>.<attribute>}" names.
+_referenced(v) := source if {
+	startswith(v, "${")
+	endswith(v, "}")
+	inner := substring(v, 2, count(v) - 3)
+	not contains(inner, "{")
+	some source in input.resources
+	startswith(inner, concat("", [source.config_address, "."]))
+}
+
+# `v` with every reference the rule cannot resolve written as the unknown marker: references to
+# buckets, keys and customer managed policies of the stack stay.
+_opaque(v) := concat("", array.concat([parts[0]], rest)) if {
+	parts := split(v, "${")
+	rest := [_opaque_part(p) | some p in array.slice(parts, 1, count(parts))]
+}
+
+_opaque_part(p) := concat("", ["${", p]) if {
+	some prefix in ["aws_s3_bucket.", "aws_kms_key.", "aws_iam_policy.", "?}"]
+	startswith(p, prefix)
+} else := concat("", [lib.unknown_marker, substring(p, indexof(p, "}") + 1, -1)]) if {
+	indexof(p, "}") >= 0
+} else := lib.unknown_marker

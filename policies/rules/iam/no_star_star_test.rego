@@ -75,3 +75,98 @@ test_message_names_statement if {
 	some r in results
 	contains(r.message, "\"Admin\"")
 }
+
+unknown_doc := {"unknown": true, "Statement": []}
+
+test_unknown_policy if {
+	p := f.res_policies("aws_iam_policy", "p", {"policy": f.unknown}, {"policy": unknown_doc})
+	f.statuses(no_star_star.results, "aws_iam_policy.p") == {"UNKNOWN"} with input as f.stack([p])
+	want := {"policy is unknown (not a literal document): cannot show that it does not allow all actions on all resources"}
+	{r.message | some r in no_star_star.results} == want with input as f.stack([p])
+}
+
+test_unknown_policy_plan_reference if {
+	# Plan: absent from values, but refers to a data source whose json is known only after apply.
+	p := f.res_refs("aws_iam_policy", "p", {"name": "p"}, {"policy": ["data.aws_iam_policy_document.d"]})
+	f.statuses(no_star_star.results, "aws_iam_policy.p") == {"UNKNOWN"} with input as f.stack([p])
+}
+
+test_unknown_policy_whole_statement if {
+	# A statement that is one unknown value: parsing drops it, the raw document still shows it.
+	p := f.res_policies("aws_iam_policy", "p", {"policy": "{\"Statement\": [\"${?}\"]}"}, {"policy": doc([])})
+	f.statuses(no_star_star.results, "aws_iam_policy.p") == {"UNKNOWN"} with input as f.stack([p])
+}
+
+role_with_inline(values, policies) := f.res_policies(
+	"aws_iam_role", "r",
+	values,
+	object.union({"assume_role_policy": doc([])}, policies),
+)
+
+test_unknown_inline_policy_policy if {
+	role := role_with_inline(
+		{"inline_policy": [{"name": "a", "policy": "..."}, {"name": "b", "policy": f.unknown}]},
+		{"inline_policy.0": doc([allow(["s3:GetObject"], ["*"])]), "inline_policy.1": unknown_doc},
+	)
+	results := no_star_star.results with input as f.stack([role])
+	f.statuses(results, "aws_iam_role.r") == {"UNKNOWN"}
+	some r in results
+	startswith(r.message, "inline_policy.1 is unknown")
+}
+
+test_unknown_inline_policy_policy_blocks if {
+	# inline_policy = var.policies: the blocks themselves are unknown.
+	role := role_with_inline({"inline_policy": f.unknown}, {})
+	f.statuses(no_star_star.results, "aws_iam_role.r") == {"UNKNOWN"} with input as f.stack([role])
+}
+
+test_unknown_policy_effect if {
+	s := {"Effect": f.unknown, "Action": ["*"], "Resource": ["*"]}
+	status == {"UNKNOWN"} with input as stk(doc([s]))
+}
+
+test_unknown_policy_action if {
+	status == {"UNKNOWN"} with input as stk(doc([allow([f.unknown], ["*"])]))
+	status == {"UNKNOWN"} with input as stk(doc([allow(["s3:GetObject", "${?}*"], ["*"])]))
+}
+
+test_unknown_policy_resource if {
+	status == {"UNKNOWN"} with input as stk(doc([allow(["*"], [f.unknown])]))
+	s := {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": ["${?}"]}
+	status == {"UNKNOWN"} with input as stk(doc([s]))
+}
+
+test_unknown_policy_action_and_resource_names_both if {
+	# The issue's case: Action "${var.act}", Resource "${var.res}".
+	s := object.union(allow([f.unknown], [f.unknown]), {"Sid": "Vars"})
+	want := {concat("", [
+		"policy statement \"Vars\" Action, Resource are unknown (not literals): ",
+		"cannot show that it does not allow all actions on all resources",
+	])}
+	{r.message | some r in no_star_star.results} == want with input as stk(doc([s]))
+	status == {"UNKNOWN"} with input as stk(doc([s]))
+}
+
+test_partly_unknown_values_that_cannot_be_star_pass if {
+	status == {"PASS"} with input as stk(doc([allow(["s3:GetObject"], ["arn:aws:s3:::${?}/*"])]))
+	status == {"PASS"} with input as stk(doc([allow(["*"], ["arn:${?}:s3:::${?}/*"])]))
+	status == {"PASS"} with input as stk(doc([allow(["s3:${?}"], ["*"])]))
+	status == {"PASS"} with input as stk(doc([allow(["*"], ["${aws_s3_bucket.b.arn}/*"])]))
+	status == {"PASS"} with input as stk(doc([{"Effect": "Deny", "Action": [f.unknown], "Resource": ["*"]}]))
+}
+
+test_known_star_star_fails_whatever_else_is_unknown if {
+	status == {"FAIL"} with input as stk(doc([allow([f.unknown], [f.unknown]), allow(["*"], ["*"])]))
+	role := role_with_inline(
+		{"inline_policy": [{"name": "a", "policy": "..."}, {"name": "b", "policy": f.unknown}]},
+		{"inline_policy.0": doc([allow(["*"], ["*"])]), "inline_policy.1": unknown_doc},
+	)
+	f.statuses(no_star_star.results, "aws_iam_role.r") == {"FAIL"} with input as f.stack([role])
+}
+
+test_unknown_policy_resource_unresolvable_reference if {
+	# A parameter's value could be "*"; a bucket's ARN cannot.
+	status == {"UNKNOWN"} with input as stk(doc([allow(["*"], ["${aws_ssm_parameter.r.value}"])]))
+	status == {"UNKNOWN"} with input as stk(doc([allow(["${aws_ssm_parameter.a.value}"], ["*"])]))
+	status == {"PASS"} with input as stk(doc([allow(["*"], ["${aws_s3_bucket.b.arn}", "${data.aws_s3_bucket.l.arn}"])]))
+}

@@ -4,7 +4,8 @@
 #   Every key's deletion_window_in_days is at least input.params.kms_min_deletion_window_days, so a
 #   key scheduled for deletion by mistake or by an attacker can be recovered before the PHI and audit
 #   records encrypted under it become unreadable. Absent means the AWS default of 30 days. A value
-#   that is not a literal number (a reference, a variable) fails: it cannot be checked.
+#   that is unknown (a variable, a function result, a reference to another resource's attribute, a
+#   plan value known only after apply) is UNKNOWN; a literal that is not a number fails.
 # custom:
 #   id: IMGSEC-KMS-002
 #   severity: high
@@ -14,17 +15,24 @@
 #     - 164.312(c)(1)
 #   resource_types:
 #     - aws_kms_key
+#   inputs:
+#     - deletion_window_in_days
 #   remediation: >-
 #     Set deletion_window_in_days to at least the minimum in policies/params.json
 #     (kms_min_deletion_window_days), up to 30.
 package imgsec.rules.kms.deletion_window
 
 import data.imgsec.lib
+import data.imgsec.lib.s3
 
-# The deletion window in days (AWS defaults to 30); undefined when it is not a literal number.
-window(key) := object.get(key.values, "deletion_window_in_days", 30) if {
-	is_number(object.get(key.values, "deletion_window_in_days", 30))
-}
+# The deletion window in days (AWS defaults to 30), "unknown", or undefined when the value is
+# neither a number nor unknown.
+_window(key) := 30 if {
+	s3.value(key, "deletion_window_in_days") == null
+} else := s3.number(key, "deletion_window_in_days", s3.value(key, "deletion_window_in_days"))
+
+# The deletion window in days when it is a known number.
+window(key) := _window(key) if is_number(_window(key))
 
 _minimum := lib.param("kms_min_deletion_window_days")
 
@@ -42,5 +50,14 @@ results contains lib.fail(key, msg) if {
 
 results contains lib.fail(key, "deletion_window_in_days is not a literal number") if {
 	some key in lib.resources_of("aws_kms_key")
-	not window(key)
+	not _window(key)
+}
+
+results contains lib.unknown(key, msg) if {
+	some key in lib.resources_of("aws_kms_key")
+	_window(key) == "unknown"
+	msg := sprintf(
+		"deletion_window_in_days is unknown (not a literal): cannot show that it is at least the minimum %d",
+		[_minimum],
+	)
 }

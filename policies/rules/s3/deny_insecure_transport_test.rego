@@ -95,3 +95,90 @@ test_plan_literal_bucket_name_passes if {
 	inp := f.stack([bucket, literal])
 	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
 }
+
+with_statement(st) := f.stack([bucket, policy_of([st])])
+
+test_unknown_policy if {
+	unknown := object.union(policy_of([]), {
+		"values": {"policy": f.unknown},
+		"policies": {"policy": {"unknown": true, "Statement": []}},
+	})
+	inp := f.stack([bucket, unknown])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+	want := {concat("", [
+		"policy is unknown (not a literal document) on aws_s3_bucket_policy.raw_policy:",
+		" cannot show that plain HTTP is denied",
+	])}
+	{r.message | some r in deny_insecure_transport.results} == want with input as inp
+}
+
+test_unknown_policy_inline if {
+	legacy := f.res_policies(
+		"aws_s3_bucket", "raw",
+		{"bucket": "raw", "policy": f.unknown},
+		{"policy": {"unknown": true, "Statement": []}},
+	)
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as f.stack([legacy])
+}
+
+test_unknown_policy_effect if {
+	inp := with_statement(object.union(deny_http, {"Effect": f.unknown}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+	want := {concat("", [
+		"policy.Effect is unknown (not a literal) on aws_s3_bucket_policy.raw_policy: cannot show that a statement",
+		" denies s3:* to principal * when aws:SecureTransport is false",
+	])}
+	{r.message | some r in deny_insecure_transport.results} == want with input as inp
+}
+
+test_unknown_policy_principal if {
+	inp := with_statement(object.union(deny_http, {"Principal": {"AWS": f.unknown}}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_policy_action if {
+	inp := with_statement(object.union(deny_http, {"Action": [f.unknown]}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_policy_resource if {
+	inp := with_statement(object.union(deny_http, {"Resource": ["arn:aws:s3:::${?}"]}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_policy_condition if {
+	inp := with_statement(object.union(deny_http, {"Condition": {"Bool": {"aws:SecureTransport": f.unknown}}}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_policy_condition_whole if {
+	inp := with_statement(object.union(object.remove(deny_http, ["Condition"]), {"Condition": f.unknown}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_partly_unknown_resource_still_passes if {
+	# Every object of some bucket: the rule asks only that the Resource covers objects.
+	st := object.union(deny_http, {"Resource": ["arn:${?}:s3:::${?}", "arn:${?}:s3:::${?}/*"]})
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as with_statement(st)
+}
+
+test_partly_unknown_action_that_cannot_be_s3_star_fails if {
+	inp := with_statement(object.union(deny_http, {"Action": ["s3:Get${?}"]}))
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_known_deny_passes_whatever_else_is_unknown if {
+	other := {"Effect": f.unknown, "Principal": {"AWS": f.unknown}, "Action": ["s3:GetObject"], "Resource": ["*"]}
+	inp := f.stack([bucket, policy_of([other, deny_http])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+}
+
+test_missing_deny_fails_whatever_else_is_unknown if {
+	# One policy has no Deny at all: another, unknown policy cannot hide that.
+	unknown := object.union(policy_of([]), {
+		"address": "aws_s3_bucket_policy.second",
+		"policies": {"policy": {"unknown": true, "Statement": []}},
+	})
+	inp := f.stack([bucket, policy_of([]), unknown])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}

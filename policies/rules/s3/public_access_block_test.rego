@@ -42,3 +42,50 @@ test_plan_literal_bucket_name_passes if {
 	literal := f.res("aws_s3_bucket_public_access_block", "raw_pab", object.union({"bucket": "raw"}, all_true))
 	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as f.stack([bucket, literal])
 }
+
+test_unknown_block_public_acls if {
+	inp := f.stack([bucket, pab(object.union(all_true, {"block_public_acls": f.unknown}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+	want := {concat("", [
+		"block_public_acls is unknown (not a literal) on aws_s3_bucket_public_access_block.raw_pab:",
+		" cannot show that it is true",
+	])}
+	{r.message | some r in public_access_block.results} == want with input as inp
+}
+
+test_unknown_block_public_policy if {
+	inp := f.stack([bucket, pab(object.union(all_true, {"block_public_policy": f.unknown}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_ignore_public_acls if {
+	inp := f.stack([bucket, pab(object.union(all_true, {"ignore_public_acls": f.unknown}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_restrict_public_buckets if {
+	inp := f.stack([bucket, pab(object.union(all_true, {"restrict_public_buckets": f.unknown}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_restrict_public_buckets_plan_reference if {
+	# Known only after apply: absent from the plan, but the attribute refers to a resource.
+	flags := object.remove(all_true, ["restrict_public_buckets"])
+	refs := {"bucket": ["aws_s3_bucket.raw"], "restrict_public_buckets": ["aws_ssm_parameter.p"]}
+	p := f.res_refs("aws_s3_bucket_public_access_block", "raw_pab", object.union({"bucket": "raw"}, flags), refs)
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as f.stack([bucket, p])
+}
+
+test_string_true_flags_pass if {
+	as_strings := {k: "true" | some k, _ in all_true}
+	inp := f.stack([bucket, pab(as_strings)])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+}
+
+test_known_false_flag_fails_whatever_else_is_unknown if {
+	flags := object.union(all_true, {"block_public_acls": false, "block_public_policy": f.unknown})
+	inp := f.stack([bucket, pab(flags)])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+	want := {"aws_s3_bucket_public_access_block.raw_pab: not true: block_public_acls"}
+	{r.message | some r in public_access_block.results} == want with input as inp
+}
