@@ -90,3 +90,58 @@ bool_value(v, _) := v if {
 }
 
 bool_value(null, otherwise) := otherwise
+
+# Resources whose reference names a KMS key.
+kms_key_types := {
+	"aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key",
+	"aws_kms_alias", "data.aws_kms_key", "data.aws_kms_alias",
+}
+
+# What a top-level attribute holds, three-valued, resolving references by the type they name: "set"
+# when it is a literal, or a reference to a resource of `types` (whose value is never empty);
+# "unknown" when part of it is unknown or it refers to anything else; "unset" when absent, null or
+# empty. In a plan, an attribute absent from values
+# but with references is the value of those references, known only after apply.
+reference_state(r, attr, types) := value_state(r.values[attr], types) if {
+	written(r.values, attr)
+} else := after_apply(object.get(r.refs, attr, []), types)
+
+written(obj, key) if {
+	some k, _ in obj
+	k == key
+}
+
+value_state(v, types) := "unknown" if {
+	data.imgsec.lib.is_unknown(v)
+} else := "set" if {
+	is_string(v)
+	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
+} else := "set" if {
+	is_string(v)
+	contains(v, "${")
+	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
+		type_of(m[1]) in types
+	}
+} else := "unknown" if {
+	is_string(v)
+	contains(v, "${")
+} else := "set" if {
+	not is_string(v)
+	present(v)
+} else := "unset"
+
+after_apply(refs, types) := "set" if {
+	count(refs) > 0
+	every a in refs {
+		type_of(a) in types
+	}
+} else := "unknown" if {
+	count(refs) > 0
+} else := "unset"
+
+# The resource type a reference or config address names: aws_kms_key.k.arn, data.aws_kms_alias.a,
+# module.m.aws_kms_key.k.
+type_of(ref) := m[0][1] if {
+	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
+	count(m) == 1
+}

@@ -33,7 +33,7 @@ required := {
 	"cloud_watch_logs_role_arn": {"aws_iam_role", "data.aws_iam_role"},
 }
 
-_states(trail) := {attr: _state(trail, attr, types) | some attr, types in required}
+_states(trail) := {attr: attrs.reference_state(trail, attr, types) | some attr, types in required}
 
 results contains lib.pass(trail, "events are delivered to CloudWatch Logs (log group and role set)") if {
 	some trail in lib.resources_of("aws_cloudtrail")
@@ -59,52 +59,4 @@ results contains lib.unknown(
 	}
 	some attr, state in states
 	state == "unknown"
-}
-
-# What a top-level attribute holds, three-valued: "set" when it is a literal, or a reference to a
-# resource of `types` (whose value is never empty); "unknown" when part of it is unknown or it refers
-# to anything else; "unset" when absent, null or empty. In a plan, an attribute absent from values
-# but with references is the value of those references, known only after apply.
-_state(r, attr, types) := _value(r.values[attr], types) if {
-	_written(r.values, attr)
-} else := _after_apply(object.get(r.refs, attr, []), types)
-
-_written(obj, key) if {
-	some k, _ in obj
-	k == key
-}
-
-_value(v, types) := "unknown" if {
-	lib.is_unknown(v)
-} else := "set" if {
-	is_string(v)
-	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
-} else := "set" if {
-	is_string(v)
-	contains(v, "${")
-	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
-		_type_of(m[1]) in types
-	}
-} else := "unknown" if {
-	is_string(v)
-	contains(v, "${")
-} else := "set" if {
-	not is_string(v)
-	attrs.present(v)
-} else := "unset"
-
-_after_apply(refs, types) := "set" if {
-	count(refs) > 0
-	every a in refs {
-		_type_of(a) in types
-	}
-} else := "unknown" if {
-	count(refs) > 0
-} else := "unset"
-
-# The resource type a reference or config address names: aws_kms_key.k.arn, data.aws_kms_alias.a,
-# module.m.aws_kms_key.k.
-_type_of(ref) := m[0][1] if {
-	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
-	count(m) == 1
 }

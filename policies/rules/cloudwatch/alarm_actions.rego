@@ -79,11 +79,11 @@ _target_types := {
 # plan, targets known only after apply are absent (or null in the list) but referenced.
 _actions(alarm) := "set" if {
 	some action in _targets(alarm)
-	_value(action, _target_types) == "set"
+	attrs.value_state(action, _target_types) == "set"
 } else := "unknown" if {
 	some action in _targets(alarm)
-	_value(action, _target_types) == "unknown"
-} else := _after_apply(object.get(alarm.refs, "alarm_actions", []), _target_types) if {
+	attrs.value_state(action, _target_types) == "unknown"
+} else := attrs.after_apply(object.get(alarm.refs, "alarm_actions", []), _target_types) if {
 	_pending(alarm)
 } else := "unset"
 
@@ -91,46 +91,6 @@ _targets(alarm) := lib.as_array(alarm.values.alarm_actions) if {
 	alarm.values.alarm_actions != null
 } else := []
 
-_pending(alarm) if not _written(alarm.values, "alarm_actions")
+_pending(alarm) if not attrs.written(alarm.values, "alarm_actions")
 
 _pending(alarm) if null in _targets(alarm)
-
-_written(obj, key) if {
-	some k, _ in obj
-	k == key
-}
-
-_value(v, types) := "unknown" if {
-	lib.is_unknown(v)
-} else := "set" if {
-	is_string(v)
-	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
-} else := "set" if {
-	is_string(v)
-	contains(v, "${")
-	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
-		_type_of(m[1]) in types
-	}
-} else := "unknown" if {
-	is_string(v)
-	contains(v, "${")
-} else := "set" if {
-	not is_string(v)
-	attrs.present(v)
-} else := "unset"
-
-_after_apply(refs, types) := "set" if {
-	count(refs) > 0
-	every a in refs {
-		_type_of(a) in types
-	}
-} else := "unknown" if {
-	count(refs) > 0
-} else := "unset"
-
-# The resource type a reference or config address names: aws_sns_topic.t.arn, data.aws_sns_topic.t,
-# module.m.aws_sns_topic.t.
-_type_of(ref) := m[0][1] if {
-	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
-	count(m) == 1
-}

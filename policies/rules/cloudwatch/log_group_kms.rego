@@ -27,12 +27,12 @@ import data.imgsec.lib.attrs
 
 results contains lib.pass(group, "kms_key_id is set: log data is encrypted with a customer managed key") if {
 	some group in lib.resources_of("aws_cloudwatch_log_group")
-	_state(group, "kms_key_id", _key_types) == "set"
+	attrs.reference_state(group, "kms_key_id", attrs.kms_key_types) == "set"
 }
 
 results contains lib.fail(group, "kms_key_id is not set: log data is encrypted only with a CloudWatch-owned key") if {
 	some group in lib.resources_of("aws_cloudwatch_log_group")
-	_state(group, "kms_key_id", _key_types) == "unset"
+	attrs.reference_state(group, "kms_key_id", attrs.kms_key_types) == "unset"
 }
 
 results contains lib.unknown(
@@ -40,59 +40,5 @@ results contains lib.unknown(
 	"kms_key_id is unknown (not a literal): cannot show that log data is encrypted with a customer managed key",
 ) if {
 	some group in lib.resources_of("aws_cloudwatch_log_group")
-	_state(group, "kms_key_id", _key_types) == "unknown"
-}
-
-# Resources whose reference names a KMS key.
-_key_types := {
-	"aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key",
-	"aws_kms_alias", "data.aws_kms_key", "data.aws_kms_alias",
-}
-
-# What a top-level attribute holds, three-valued: "set" when it is a literal, or a reference to a
-# resource of `types` (whose value is never empty); "unknown" when part of it is unknown or it refers
-# to anything else; "unset" when absent, null or empty. In a plan, an attribute absent from values
-# but with references is the value of those references, known only after apply.
-_state(r, attr, types) := _value(r.values[attr], types) if {
-	_written(r.values, attr)
-} else := _after_apply(object.get(r.refs, attr, []), types)
-
-_written(obj, key) if {
-	some k, _ in obj
-	k == key
-}
-
-_value(v, types) := "unknown" if {
-	lib.is_unknown(v)
-} else := "set" if {
-	is_string(v)
-	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
-} else := "set" if {
-	is_string(v)
-	contains(v, "${")
-	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
-		_type_of(m[1]) in types
-	}
-} else := "unknown" if {
-	is_string(v)
-	contains(v, "${")
-} else := "set" if {
-	not is_string(v)
-	attrs.present(v)
-} else := "unset"
-
-_after_apply(refs, types) := "set" if {
-	count(refs) > 0
-	every a in refs {
-		_type_of(a) in types
-	}
-} else := "unknown" if {
-	count(refs) > 0
-} else := "unset"
-
-# The resource type a reference or config address names: aws_kms_key.k.arn, data.aws_kms_alias.a,
-# module.m.aws_kms_key.k.
-_type_of(ref) := m[0][1] if {
-	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
-	count(m) == 1
+	attrs.reference_state(group, "kms_key_id", attrs.kms_key_types) == "unknown"
 }

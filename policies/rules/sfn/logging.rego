@@ -118,7 +118,7 @@ _excluded("unset") := false
 _excluded("unknown") := "unknown"
 
 _pending(machine, config, key) if {
-	not _written(config, key)
+	not attrs.written(config, key)
 	count(_pending_refs(machine)) > 0
 }
 
@@ -131,9 +131,9 @@ _may_be_all(v) if {
 	not lib.is_unknown(v)
 }
 
-_destination(machine, config) := _value(config.log_destination, _log_group_types) if {
-	_written(config, "log_destination")
-} else := _after_apply(_pending_refs(machine), _log_group_types)
+_destination(machine, config) := attrs.value_state(config.log_destination, _log_group_types) if {
+	attrs.written(config, "log_destination")
+} else := attrs.after_apply(_pending_refs(machine), _log_group_types)
 
 _log_group_types := {"aws_cloudwatch_log_group", "data.aws_cloudwatch_log_group"}
 
@@ -144,7 +144,7 @@ _block_unknown(machine) if {
 }
 
 _block_unknown(machine) if {
-	not _written(machine.values, "logging_configuration")
+	not attrs.written(machine.values, "logging_configuration")
 	count(object.get(machine.refs, "logging_configuration", [])) > 0
 }
 
@@ -157,44 +157,4 @@ _mentioned(v, address) if {
 	walk(v, [_, x])
 	is_string(x)
 	contains(x, concat("", ["${", address]))
-}
-
-_written(obj, key) if {
-	some k, _ in obj
-	k == key
-}
-
-_value(v, types) := "unknown" if {
-	lib.is_unknown(v)
-} else := "set" if {
-	is_string(v)
-	not regex.match(`^\s*(\$\{[^}]*\}\s*)*$`, v)
-} else := "set" if {
-	is_string(v)
-	contains(v, "${")
-	every m in regex.find_all_string_submatch_n(`\$\{([^}]*)\}`, v, -1) {
-		_type_of(m[1]) in types
-	}
-} else := "unknown" if {
-	is_string(v)
-	contains(v, "${")
-} else := "set" if {
-	not is_string(v)
-	attrs.present(v)
-} else := "unset"
-
-_after_apply(refs, types) := "set" if {
-	count(refs) > 0
-	every a in refs {
-		_type_of(a) in types
-	}
-} else := "unknown" if {
-	count(refs) > 0
-} else := "unset"
-
-# The resource type a reference or config address names: aws_cloudwatch_log_group.g.arn,
-# data.aws_cloudwatch_log_group.g, module.m.aws_cloudwatch_log_group.g.
-_type_of(ref) := m[0][1] if {
-	m := regex.find_all_string_submatch_n(`^\s*(?:module\.[^.]+\.)*((?:data\.)?[A-Za-z0-9_-]+)`, ref, 1)
-	count(m) == 1
 }
