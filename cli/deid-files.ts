@@ -3,26 +3,67 @@ import {
   createWriteStream,
   lstatSync,
   readdirSync,
-  renameSync,
-  rmSync,
+  readlinkSync,
+  realpathSync,
 } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { randomBytes } from "node:crypto";
 import type { DeidResult } from "../handlers/dicom";
+import { writeAtomicallyFrom } from "../handlers/fs/atomic";
+import { fsError } from "./errors";
 
-/** Every regular file under `input` (or `input` itself), sorted, never descending into `exclude`. */
-export function listInputs(input: string, exclude: string): string[] {
+/** The input no longer has the bytes the scan saw (truncated or replaced while being read). */
+export class InputChangedError extends Error {
+  constructor() {
+    super("the input changed while it was read");
+  }
+}
+
+export interface ListOptions {
+  /** Name paths in errors (--show-paths); by default errors say "input" and a position. */
+  showPaths?: boolean;
+  /** 1-based position of this input among several given (verify-package a b c). */
+  position?: number;
+}
+
+/**
+ * Every regular file under `input` (or `input` itself), sorted, never descending into `exclude`.
+ * A folder that cannot be read stops the run (exit 2): the inputs would be incomplete. Errors name
+ * no path unless --show-paths.
+ */
+export function listInputs(input: string, exclude: string, opts: ListOptions = {}): string[] {
   const root = resolve(input);
   const skip = resolve(exclude);
-  const st = lstatSync(root);
+  const which = opts.position !== undefined ? `input #${opts.position}` : "input";
+  let st;
+  try {
+    st = lstatSync(root);
+  } catch (e) {
+    throw fsError(e, `cannot read ${which}`, { path: input, showPaths: opts.showPaths });
+  }
   if (st.isFile()) return [root];
   const out: string[] = [];
   const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      const phrase = dir === root ? `cannot read ${which}` : `cannot read a folder in ${which}`;
+      throw fsError(e, phrase, { path: dir, showPaths: opts.showPaths });
+    }
+    for (const name of names) {
       const p = join(dir, name);
       if (p === skip || p.startsWith(skip + sep)) continue;
-      const s = lstatSync(p);
+      let s;
+      try {
+        s = lstatSync(p);
+      } catch (e) {
+        throw fsError(e, `cannot read a file in ${which}`, {
+          path: p,
+          showPaths: opts.showPaths,
+        });
+      }
       if (s.isDirectory()) walk(p);
       else if (s.isFile()) out.push(p); // symlinks are not followed: inputs stay where they are
     }
@@ -36,8 +77,38 @@ export function displayPath(input: string, file: string): string {
 }
 
 /**
+ * The real path of `p`, whether or not it exists yet: symlinks (dangling ones too), `..`, relative
+ * paths and trailing slashes resolved on the part that exists, the rest appended.
+ */
+export function realPathOf(p: string, hops = 0): string {
+  const abs = resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    // does not exist (yet), or a dangling symlink: resolve the parent, then this name
+  }
+  const parent = dirname(abs);
+  if (parent === abs) return abs;
+  const here = join(realPathOf(parent, hops), basename(abs));
+  try {
+    if (hops < 40 && lstatSync(here).isSymbolicLink())
+      return realPathOf(resolve(dirname(here), readlinkSync(here)), hops + 1);
+  } catch {
+    // nothing there: the name stays as it is
+  }
+  return here;
+}
+
+/** Whether `p` is `dir` or under it, by real path. */
+export function isWithin(p: string, dir: string): boolean {
+  const a = realPathOf(p);
+  const b = realPathOf(dir);
+  return a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+}
+
+/**
  * Writes a de-identified result: header bytes and copied source ranges, to a temporary name in
- * the output folder, renamed to `<name>` only when complete.
+ * the output folder, fsync'ed and renamed to `<name>` only when complete (handlers/fs/atomic).
  */
 export async function writeResult(
   inputPath: string,
@@ -45,35 +116,31 @@ export async function writeResult(
   outDir: string,
   name: string,
 ): Promise<number> {
-  const tmp = join(outDir, `.imgsec-tmp-${randomBytes(6).toString("hex")}`);
-  const out = createWriteStream(tmp, { flags: "wx", mode: 0o644 });
   let written = 0;
-  try {
+  // One pipeline from a generator of the parts: every read and write error reaches the await.
+  async function* chunks(): AsyncGenerator<Buffer> {
     for (const part of result.parts) {
       if ("bytes" in part) {
-        if (!out.write(part.bytes)) await new Promise<void>((r) => out.once("drain", () => r()));
         written += part.bytes.length;
+        yield part.bytes;
       } else if (part.length > 0) {
-        await pipeline(
-          createReadStream(inputPath, {
-            start: part.sourceOffset,
-            end: part.sourceOffset + part.length - 1,
-            highWaterMark: 1 << 20,
-          }),
-          out,
-          { end: false },
-        );
-        written += part.length;
+        let copied = 0;
+        for await (const chunk of createReadStream(inputPath, {
+          start: part.sourceOffset,
+          end: part.sourceOffset + part.length - 1,
+          highWaterMark: 1 << 20,
+        }) as AsyncIterable<Buffer>) {
+          copied += chunk.length;
+          yield chunk;
+        }
+        // A file cut short since it was scanned would give a shorter, broken output.
+        if (copied !== part.length) throw new InputChangedError();
+        written += copied;
       }
     }
-    await new Promise<void>((res, rej) =>
-      out.end((err?: Error | null) => (err ? rej(err) : res())),
-    );
-    renameSync(tmp, join(outDir, name));
-    return written;
-  } catch (e) {
-    out.destroy();
-    rmSync(tmp, { force: true });
-    throw e;
   }
+  await writeAtomicallyFrom(join(outDir, name), { mode: 0o644 }, (tmp) =>
+    pipeline(Readable.from(chunks()), createWriteStream(tmp, { flags: "wx", mode: 0o644 })),
+  );
+  return written;
 }

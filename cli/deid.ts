@@ -1,13 +1,19 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { SingleBar, Presets } from "cli-progress";
-import { OPTION_NAMES, OptionName, PROFILES, PseudonymMapping } from "../handlers/dicom";
+import {
+  OPTION_NAMES,
+  OptionName,
+  PROFILES,
+  PseudonymMapping,
+  PseudonymMappingError,
+} from "../handlers/dicom";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
-import { UsageError } from "./errors";
+import { UsageError, errnoCode, fsError } from "./errors";
 import { FileOutcome, WorkerConfig, deidentifyPath } from "./deid-core";
-import { displayPath, listInputs } from "./deid-files";
+import { displayPath, isWithin, listInputs, realPathOf } from "./deid-files";
 import { AuditFlags, openTrail } from "./audit-trail";
 
 export interface DeidCliOptions extends AuditFlags {
@@ -42,7 +48,7 @@ export interface DeidReport {
 export function resolveOptions(profile: string | undefined, extra: string[]): OptionName[] {
   const out = new Set<OptionName>();
   if (profile !== undefined) {
-    const p = PROFILES[profile];
+    const p = Object.hasOwn(PROFILES, profile) ? PROFILES[profile] : undefined;
     if (!p)
       throw new UsageError(
         `unknown profile "${profile}"; known: ${Object.keys(PROFILES).join(", ")}`,
@@ -71,19 +77,53 @@ function parseJobs(jobs: string | undefined): number {
   return n;
 }
 
+/** Refuses a --map-out inside the output or the input: the mapping would leave with the data. */
+function checkMapOut(mapOut: string, input: string, output: string): void {
+  if (isWithin(mapOut, output) || isWithin(mapOut, input))
+    throw new UsageError(
+      "--map-out must be outside the output and input folders (the mapping re-identifies patients)",
+    );
+}
+
+function loadMapping(path: string, showPaths: boolean | undefined): PseudonymMapping {
+  try {
+    return existsSync(path) ? PseudonymMapping.load(path) : new PseudonymMapping();
+  } catch (e) {
+    if (e instanceof PseudonymMappingError) throw new UsageError(`--map-out: ${e.message}`);
+    throw fsError(e, "cannot read the --map-out file", { path, showPaths });
+  }
+}
+
 /** Runs de-identification over a file or folder; never modifies inputs. */
 export async function runDeid(
   input: string,
   output: string,
   opts: DeidCliOptions,
 ): Promise<DeidReport> {
-  if (!existsSync(input)) throw new UsageError(`no such file or directory: ${input}`);
-  if (existsSync(output) && !statSync(output).isDirectory())
-    throw new UsageError(`output ${output} is not a directory`);
-  if (resolve(input) === resolve(output))
+  const where = (path: string) => ({ path, showPaths: opts.showPaths });
+  // Everything that can refuse the run is checked before anything is written.
+  try {
+    lstatSync(input);
+  } catch (e) {
+    throw fsError(e, "cannot read input", where(input));
+  }
+  let outputStat;
+  try {
+    outputStat = statSync(output);
+  } catch (e) {
+    if (errnoCode(e) !== "ENOENT") throw fsError(e, "cannot use the output folder", where(output));
+  }
+  if (outputStat && !outputStat.isDirectory())
+    throw new UsageError(`the output is not a directory${opts.showPaths ? ` (${output})` : ""}`);
+  if (realPathOf(input) === realPathOf(output))
     throw new UsageError("the output folder must differ from the input");
+  if (opts.mapOut) checkMapOut(opts.mapOut, input, output);
   const options = resolveOptions(opts.profile, opts.option);
   let jobs = parseJobs(opts.jobs);
+  const files = listInputs(input, output, { showPaths: opts.showPaths });
+  // Random codes must come from one place to stay consistent: mapping mode runs in this thread.
+  const mapping = opts.mapOut ? loadMapping(opts.mapOut, opts.showPaths) : undefined;
+  if (mapping) jobs = 1;
   const trail = await openTrail(opts, true);
   let key: Buffer;
   try {
@@ -92,8 +132,6 @@ export async function runDeid(
     await trail.close();
     throw e;
   }
-  mkdirSync(output, { recursive: true });
-  const files = listInputs(input, output);
   const outcomes: FileOutcome[] = new Array(files.length);
   const config: WorkerConfig = { outDir: resolve(output), options, pseudonymizationKey: key };
   const bar =
@@ -103,41 +141,55 @@ export async function runDeid(
           Presets.shades_classic,
         )
       : undefined;
-  bar?.start(files.length, 0);
   const started = process.hrtime.bigint();
   try {
-    let mapping: PseudonymMapping | undefined;
-    if (opts.mapOut) {
-      // Random codes must come from one place to stay consistent: mapping mode runs in this thread.
-      mapping = existsSync(opts.mapOut)
-        ? PseudonymMapping.load(opts.mapOut)
-        : new PseudonymMapping();
-      jobs = 1;
+    try {
+      mkdirSync(output, { recursive: true });
+    } catch (e) {
+      throw fsError(e, "cannot create the output folder", where(output));
     }
+    bar?.start(files.length, 0);
+    // A new code is saved before the output that carries it is written: a run that stops midway
+    // never leaves outputs whose pseudonyms the mapping cannot resolve.
+    let saved = mapping?.size ?? 0;
+    const saveMapping = () => {
+      if (!mapping || !opts.mapOut || mapping.size === saved) return;
+      try {
+        mapping.save(opts.mapOut);
+      } catch (e) {
+        throw fsError(e, "cannot write the --map-out file", where(opts.mapOut));
+      }
+      saved = mapping.size;
+    };
+    // Each file's record is appended as soon as its outcome is known (validated before any
+    // output was written, see deidentifyPath): one record per object, never an input's name.
     if (jobs === 1) {
       for (let i = 0; i < files.length; i++) {
-        outcomes[i] = await deidentifyPath(files[i], config, mapping);
+        outcomes[i] = await deidentifyPath(files[i], config, mapping, {
+          beforeCommit: saveMapping,
+        });
+        await trail.append(outcomes[i].audit);
         bar?.increment();
       }
     } else {
-      await runPool(files, config, Math.min(jobs, files.length), outcomes, () => bar?.increment());
+      const appended: Promise<void>[] = [];
+      let poolError: unknown;
+      try {
+        await runPool(files, config, Math.min(jobs, files.length), (index, outcome) => {
+          outcomes[index] = outcome;
+          appended.push(trail.append(outcome.audit));
+          bar?.increment();
+        });
+      } catch (e) {
+        poolError = e;
+      }
+      // Every record of an output that exists is waited for, even when a worker failed; a record
+      // the log could not take is the worse news, so it is the one reported.
+      const bad = (await Promise.allSettled(appended)).find((r) => r.status === "rejected");
+      if (bad) throw (bad as PromiseRejectedResult).reason;
+      if (poolError !== undefined) throw poolError;
     }
-    if (mapping && opts.mapOut) mapping.save(opts.mapOut);
-    // One record per object, by new UID and pseudonym only; inputs are never named.
-    for (const o of outcomes) {
-      await trail.append({
-        op: "deid",
-        outcome:
-          o.status === "deidentified" ? "ok" : o.status === "quarantined" ? "refused" : "failed",
-        objects: [
-          ...(o.sopInstanceUid ? [{ kind: "instance" as const, uid: o.sopInstanceUid }] : []),
-          ...(o.patientPseudonym
-            ? [{ kind: "patient" as const, pseudonym: o.patientPseudonym }]
-            : []),
-        ],
-        details: { status: o.status, options: options.length },
-      });
-    }
+    saveMapping();
   } finally {
     bar?.stop();
     zeroize(key);
@@ -171,23 +223,43 @@ export async function runDeid(
   };
 }
 
-async function runPool(
+/**
+ * Runs `files` through `jobs` worker threads. Each worker gets its own copy of the key in shared
+ * memory, so that this thread can zero it whatever happens to the worker (the worker zeroes it too
+ * on every way out); a copy is zeroed only once its worker has exited, so no worker ever goes on
+ * with a wiped key. When a worker fails, the others finish their current file and stop.
+ */
+export async function runPool(
   files: string[],
   config: WorkerConfig,
   jobs: number,
-  outcomes: FileOutcome[],
-  tick: () => void,
+  onOutcome: (index: number, outcome: FileOutcome) => void,
+  script = join(__dirname, "deid-worker.js"),
 ): Promise<void> {
-  const script = join(__dirname, "deid-worker.js");
   let next = 0;
-  await Promise.all(
-    Array.from(
-      { length: jobs },
-      () =>
-        new Promise<void>((resolveWorker, reject) => {
-          const worker = new Worker(script, { workerData: config });
+  let failure: unknown;
+  const copies: Buffer[] = [];
+  const exited: Promise<void>[] = [];
+  try {
+    for (let w = 0; w < jobs; w++) {
+      const key = Buffer.from(new SharedArrayBuffer(config.pseudonymizationKey.length));
+      config.pseudonymizationKey.copy(key);
+      copies.push(key);
+      exited.push(
+        new Promise<void>((resolveWorker) => {
+          const fail = (e: unknown) => {
+            failure ??= e;
+          };
+          let worker: Worker;
+          try {
+            worker = new Worker(script, { workerData: { ...config, pseudonymizationKey: key } });
+          } catch (e) {
+            fail(e);
+            resolveWorker();
+            return;
+          }
           const feed = () => {
-            if (next >= files.length) {
+            if (failure !== undefined || next >= files.length) {
               worker.postMessage("exit");
               return;
             }
@@ -196,16 +268,32 @@ async function runPool(
           };
           worker.on("message", (m: FileOutcome & { index: number }) => {
             const { index, ...outcome } = m;
-            outcomes[index] = outcome;
-            tick();
+            try {
+              onOutcome(index, outcome);
+            } catch (e) {
+              fail(e);
+            }
             feed();
           });
-          worker.on("error", reject);
-          worker.on("exit", () => resolveWorker());
+          worker.on("error", fail);
+          worker.on("messageerror", (e) => {
+            fail(e);
+            void worker.terminate();
+          });
+          worker.on("exit", (code) => {
+            if (code !== 0) fail(new Error(`a de-identification worker stopped (exit ${code})`));
+            resolveWorker();
+          });
           feed();
         }),
-    ),
-  );
+      );
+    }
+    await Promise.all(exited);
+  } finally {
+    await Promise.all(exited);
+    for (const k of copies) k.fill(0);
+  }
+  if (failure !== undefined) throw failure;
 }
 
 export function formatDeidText(r: DeidReport, output: string): string {

@@ -16,6 +16,39 @@ export class UsageError extends Error {
   }
 }
 
+/** The errno code of a Node file-system (system) error, e.g. "EACCES"; undefined otherwise. */
+export function errnoCode(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  return err && typeof err.code === "string" && typeof err.syscall === "string"
+    ? err.code
+    : undefined;
+}
+
+/**
+ * A file-system error said as a fixed phrase and its errno code (`cannot read input #3: EACCES`).
+ * Node's own message quotes the path, and folder names are often patient names: the path is added
+ * only when the user asked for paths (--show-paths).
+ */
+export class FsError extends UsageError {
+  constructor(phrase: string, code: string, path?: string) {
+    super(`${phrase}: ${code}${path !== undefined ? ` (${path})` : ""}`);
+    this.name = "FsError";
+  }
+}
+
+/** Where a file-system error happened: the path, shown only with --show-paths. */
+export interface FsWhere {
+  path?: string;
+  showPaths?: boolean;
+}
+
+/** `e` as an FsError when it is a file-system error (rethrown as is otherwise). */
+export function fsError(e: unknown, phrase: string, where: FsWhere = {}): Error {
+  const code = errnoCode(e);
+  if (code === undefined) return e as Error;
+  return new FsError(phrase, code, where.showPaths ? where.path : undefined);
+}
+
 export function isExpected(e: unknown): e is Error {
   return (
     e instanceof UsageError ||
@@ -26,8 +59,15 @@ export function isExpected(e: unknown): e is Error {
   );
 }
 
-/** One line, whatever the error; internal errors keep their stack only under IMGSEC_DEBUG. */
+/**
+ * One line, whatever the error; internal errors keep their stack only under IMGSEC_DEBUG. A
+ * file-system error that reached this far unworded is said without its message, which quotes the
+ * path.
+ */
 export function oneLine(e: unknown): string {
+  const code = errnoCode(e);
+  if (code !== undefined)
+    return `file-system error (${(e as NodeJS.ErrnoException).syscall}: ${code})`;
   const message = e instanceof Error ? e.message : String(e);
   return message.split("\n")[0];
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { initKeyFile, keyFilePath, signingPublicKeyPem } from "../handlers/keys/keyfile";
 import { writeFileAtomically } from "./fs-atomic";
+import { fsError } from "./errors";
 
 /** `imgsec keys init`: a local key file of separate, purpose-bound keys (mode 0600). */
 export function keysCommand(setExit: (code: number) => void): Command {
@@ -38,10 +39,19 @@ export function keysCommand(setExit: (code: number) => void): Command {
     .description("print (or write) the audit checkpoint public key, PEM, for auditors")
     .option("--keys <file>", "key file path (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
     .option("--out <file>", "write the PEM to this file instead of stdout")
-    .action((opts: { keys?: string; out?: string }) => {
+    .option("--show-paths", "name the --out file in errors (default: not named)")
+    .action((opts: { keys?: string; out?: string; showPaths?: boolean }) => {
       const pem = signingPublicKeyPem(keyFilePath(opts.keys));
-      if (opts.out) writeFileAtomically(opts.out, pem);
-      else process.stdout.write(pem);
+      if (opts.out) {
+        try {
+          writeFileAtomically(opts.out, pem);
+        } catch (e) {
+          throw fsError(e, "cannot write the --out file", {
+            path: opts.out,
+            showPaths: opts.showPaths,
+          });
+        }
+      } else process.stdout.write(pem);
       setExit(0);
     });
   return keys;

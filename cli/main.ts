@@ -14,6 +14,13 @@ const auditLogOption = () =>
 const noAuditOption = (reported: boolean) =>
   new Option("--no-audit", `do not record in the audit log${reported ? " (reported)" : ""}`);
 
+// Paths are never printed unless asked for: folder names are often patient names.
+const showPathsOption = () =>
+  new Option(
+    "--show-paths",
+    "name inputs by path in the summary and errors (paths may hold PHI; default: by position)",
+  );
+
 const formatOption = () =>
   new Option("--format <format>", "output format").choices(["text", "json"]).default("text");
 
@@ -134,10 +141,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       "pseudonymize with random codes kept in this mapping file (164.514(c)); created or extended",
     )
     .option("--jobs <n>", "worker threads (default: CPU count, at most 8)")
-    .option(
-      "--show-paths",
-      "name inputs by path in the summary (paths may hold PHI; default: by position)",
-    )
+    .addOption(showPathsOption())
     .addOption(auditLogOption())
     .addOption(noAuditOption(true))
     .addOption(formatOption())
@@ -170,6 +174,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("--suite <suite>", "signed (default: anyone can verify without a key) or unsigned")
     .option("--frame-length <bytes>", "frame length in bytes (default 4 MiB)")
+    .addOption(showPathsOption())
     .addOption(auditLogOption())
     .addOption(noAuditOption(true))
     .addOption(formatOption())
@@ -197,6 +202,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
     .option("--kms-key <arn>", "unwrap with this AWS KMS key ARN instead (repeatable)", collect, [])
+    .addOption(showPathsOption())
     .addOption(auditLogOption())
     .addOption(noAuditOption(true))
     .addOption(formatOption())
@@ -206,7 +212,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else process.stdout.write(formatPackagesText(report, "decrypt"));
       process.stderr.write(`${report.audit}\n`);
-      setExit((report.summary.refused as number) > 0 ? EXIT_FINDINGS : EXIT_OK);
+      const s = report.summary;
+      setExit((s.refused as number) + (s.failed as number) > 0 ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program
@@ -221,6 +228,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("--kms-key-arn <arn>", "allowed KMS key ARN (repeatable; default: any)", collect, [])
     .option("--params <file>", "JSON object overriding policies/package/params.json")
+    .addOption(showPathsOption())
     .option("--keys <file>", "key file for the audit record (default: $IMGSEC_KEYS)")
     .addOption(auditLogOption())
     .addOption(noAuditOption(false))
@@ -300,6 +308,12 @@ async function runDemo(out: string): Promise<number> {
   step("6. audit verify: the hash chain, HMACs and signed checkpoints of the audit log");
   const audit = await runAuditVerify(trailPath({}), {});
   process.stdout.write("\n" + formatAuditText(audit));
+  if (audit.intact && audit.head) {
+    // The file alone cannot show it was not cut back to an earlier close: keep the head elsewhere.
+    const { formatHead } = await import("../handlers/audit/anchor");
+    step("7. audit head: the signed head to keep elsewhere (audit verify --expect-head)");
+    process.stdout.write(`\n${formatHead(audit.head)}\n`);
+  }
 
   const bad =
     failed ||

@@ -4,11 +4,13 @@
  * package digest only.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { createReadStream, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import {
+  CTX,
   ContextError,
   DEFAULT_FRAME_LENGTH,
+  ExpectationError,
   Keyring,
   KeyringError,
   MODALITY_RE,
@@ -35,9 +37,10 @@ import {
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { PackageGate, parsePackageParams } from "../policies/engine/package-gate";
 import { CheckResult, summarize } from "../policies/engine/result";
+import { AuditEvent, validateEvent } from "../handlers/audit/schema";
 import { AuditFlags, Trail, openTrail } from "./audit-trail";
-import { UsageError } from "./errors";
-import { listInputs } from "./deid-files";
+import { UsageError, errnoCode, fsError } from "./errors";
+import { displayPath, listInputs, realPathOf } from "./deid-files";
 
 export const PACKAGE_EXT = ".imgsec";
 
@@ -49,6 +52,8 @@ async function fileDigest(path: string): Promise<string> {
 
 export interface KeyFlags extends AuditFlags {
   kmsKey?: string[];
+  /** Name inputs by path in reports and errors (paths may hold PHI; default: by position). */
+  showPaths?: boolean;
 }
 
 function keyringFor(flags: KeyFlags, purpose: "encrypt" | "decrypt"): Keyring {
@@ -66,30 +71,90 @@ function keyringFor(flags: KeyFlags, purpose: "encrypt" | "decrypt"): Keyring {
 export function acceptedPolicies(values: string[] | undefined): string[] {
   if (!values || values.length === 0) return [profilePolicyHash("strict")];
   return values.map((v) => {
-    if (/^[0-9a-f]{64}$/.test(v)) return v;
-    if (PROFILES[v]) return profilePolicyHash(v);
+    if (/^[0-9a-fA-F]{64}$/.test(v)) return v.toLowerCase();
+    // Own names only: "constructor" or "__proto__" are not profiles.
+    if (Object.hasOwn(PROFILES, v)) return profilePolicyHash(v);
     throw new UsageError(
       `--accept-policy takes a policy hash (64 hex) or a profile name (${Object.keys(PROFILES).join(", ")})`,
     );
   });
 }
 
-/** Positional name unless the file carries our own UID-based name (never a user's file name). */
-function safeName(file: string, index: number): string {
+/**
+ * Positional name unless the file carries our own UID-based name (never a user's file name), or
+ * its path when the user asked for paths.
+ */
+function safeName(file: string, index: number, root?: string): string {
+  if (root !== undefined) return displayPath(root, file);
   const b = basename(file);
   return /^2\.25\.[0-9]{1,39}(\.dcm)?(\.imgsec)?$/.test(b) ? b : `#${index + 1}`;
 }
 
-function outputTarget(input: string, output: string): { dir: boolean } {
-  const inDir = statSync(input).isDirectory();
-  if (inDir && existsSync(output) && !statSync(output).isDirectory())
-    throw new UsageError(`output ${output} is not a directory`);
-  if (resolve(input) === resolve(output))
-    throw new UsageError("the output must differ from the input");
-  const dir = inDir || (existsSync(output) && statSync(output).isDirectory());
-  if (dir) mkdirSync(output, { recursive: true });
-  return { dir };
+/** Checks that the input can be read; errors name no path unless --show-paths. */
+function checkInput(input: string, showPaths: boolean | undefined, position?: number): void {
+  try {
+    lstatSync(input);
+  } catch (e) {
+    throw fsError(e, `cannot read input${position !== undefined ? ` #${position}` : ""}`, {
+      path: input,
+      showPaths,
+    });
+  }
 }
+
+interface OutputTarget {
+  dir: boolean;
+}
+
+/** Where outputs go (a folder, or one file), checked without writing anything. */
+function checkOutput(input: string, output: string, showPaths?: boolean): OutputTarget {
+  let inDir: boolean;
+  let outStat;
+  try {
+    inDir = statSync(input).isDirectory();
+  } catch (e) {
+    throw fsError(e, "cannot read input", { path: input, showPaths });
+  }
+  try {
+    outStat = statSync(output);
+  } catch (e) {
+    if (errnoCode(e) !== "ENOENT")
+      throw fsError(e, "cannot use the output", { path: output, showPaths });
+  }
+  if (inDir && outStat && !outStat.isDirectory())
+    throw new UsageError(`the output is not a directory${showPaths ? ` (${output})` : ""}`);
+  if (realPathOf(input) === realPathOf(output))
+    throw new UsageError("the output must differ from the input");
+  return { dir: inDir || (outStat?.isDirectory() ?? false) };
+}
+
+function createOutput(output: string, target: OutputTarget, showPaths?: boolean): OutputTarget {
+  if (target.dir) {
+    try {
+      mkdirSync(output, { recursive: true });
+    } catch (e) {
+      throw fsError(e, "cannot create the output folder", { path: output, showPaths });
+    }
+  }
+  return target;
+}
+
+/** Per-file wording of a file-system error: which side failed, and the errno code only. */
+function ioReason(e: unknown, input: string): string | undefined {
+  const code = errnoCode(e);
+  if (code === undefined) return undefined;
+  const side = (e as NodeJS.ErrnoException).path === input ? "read the input" : "write the output";
+  return `cannot ${side} (${code})`;
+}
+
+/** Validated now, before an output exists: an output must never lack a record the log accepts. */
+function checkedEvent(event: AuditEvent): AuditEvent {
+  validateEvent(event);
+  return event;
+}
+
+// A stand-in for the package digest, known only once the package is written: same form.
+const DIGEST_PLACEHOLDER = `sha256:${"0".repeat(64)}`;
 
 // ---------------------------------------------------------------------------------------------
 export interface EncryptCliOptions extends KeyFlags {
@@ -118,7 +183,7 @@ export async function runEncrypt(
   output: string,
   opts: EncryptCliOptions,
 ): Promise<PackagesReport> {
-  if (!existsSync(input)) throw new UsageError(`no such file or directory: ${input}`);
+  checkInput(input, opts.showPaths);
   const problem = datasetIdProblem(opts.dataset);
   if (problem) throw new UsageError(`--dataset: ${problem}`);
   if (opts.modality !== undefined && !MODALITY_RE.test(opts.modality))
@@ -130,6 +195,8 @@ export async function runEncrypt(
     opts.frameLength === undefined ? DEFAULT_FRAME_LENGTH : Number(opts.frameLength);
   if (!Number.isInteger(frameLength) || frameLength < 4096 || frameLength > 16 << 20)
     throw new UsageError("--frame-length must be a whole number of bytes from 4096 to 16777216");
+  const target = checkOutput(input, output, opts.showPaths);
+  const files = listInputs(input, output, { showPaths: opts.showPaths });
   // Keys and the audit log first: a key problem must not leave an empty output folder behind.
   const pseudo = loadKey(keyFilePath(opts.keys), "pseudonymization");
   let keyring: Keyring;
@@ -141,19 +208,20 @@ export async function runEncrypt(
     zeroize(pseudo.key);
     throw e;
   }
-  const { dir } = outputTarget(input, output);
-  const files = listInputs(input, output);
   const started = process.hrtime.bigint();
   const reports: FileReport[] = [];
   let bytes = 0;
+  const root = opts.showPaths ? input : undefined;
   try {
+    const { dir } = createOutput(output, target, opts.showPaths);
     for (let i = 0; i < files.length; i++) {
-      const name = safeName(files[i], i);
+      const name = safeName(files[i], i, root);
       let report: FileReport;
       let objects: { kind: "instance"; uid: string }[] = [];
       try {
         const src = await fileSource(files[i]);
         let facts;
+        const size = src.size;
         try {
           facts = await inspectDeidentified(src);
         } finally {
@@ -170,6 +238,13 @@ export async function runEncrypt(
           pixelDigest: await pixelDigest(files[i], pixel, pseudo.key),
           producer: PRODUCER,
         });
+        const event = (digest: string, size: number): AuditEvent => ({
+          op: "encrypt",
+          outcome: "ok",
+          objects: [...objects, { kind: "package", digest }, { kind: "dataset", id: opts.dataset }],
+          details: { suite, bytes: size },
+        });
+        checkedEvent(event(DIGEST_PLACEHOLDER, 0));
         const outName = `${facts.sopInstanceUid}${PACKAGE_EXT}`;
         const out = dir ? join(output, outName) : output;
         const written = await encryptToFile(
@@ -182,36 +257,22 @@ export async function runEncrypt(
             frameLength,
           },
         );
-        bytes += statSync(files[i]).size;
+        bytes += size;
         report = {
           input: name,
           status: "encrypted",
           output: dir ? outName : out,
           package: written.digest,
         };
-        await trail.append({
-          op: "encrypt",
-          outcome: "ok",
-          objects: [
-            ...objects,
-            { kind: "package", digest: written.digest },
-            { kind: "dataset", id: opts.dataset },
-          ],
-          details: { suite, bytes: written.size },
-        });
+        await trail.append(event(written.digest, written.size));
       } catch (e) {
-        if (!(e instanceof NotDeidentifiedError || e instanceof ContextError)) {
-          if (
-            e instanceof Error &&
-            /ENOENT|EACCES|EISDIR/.test((e as NodeJS.ErrnoException).code ?? "")
-          ) {
-            report = {
-              input: name,
-              status: "failed",
-              reason: `cannot read or write (${(e as NodeJS.ErrnoException).code})`,
-            };
-          } else throw e;
-        } else report = { input: name, status: "refused", reason: e.message };
+        if (e instanceof NotDeidentifiedError || e instanceof ContextError)
+          report = { input: name, status: "refused", reason: e.message };
+        else {
+          const reason = ioReason(e, files[i]);
+          if (reason === undefined) throw e;
+          report = { input: name, status: "failed", reason };
+        }
         await trail.append({
           op: "encrypt",
           outcome: report.status === "refused" ? "refused" : "failed",
@@ -254,31 +315,52 @@ export async function runDecrypt(
   output: string,
   opts: DecryptCliOptions,
 ): Promise<PackagesReport> {
-  if (!existsSync(input)) throw new UsageError(`no such file or directory: ${input}`);
+  checkInput(input, opts.showPaths);
+  // What the user asks to accept is checked for form first; the messages echo no value.
   if (opts.dataset !== undefined && datasetIdProblem(opts.dataset))
     throw new UsageError(`--dataset: ${datasetIdProblem(opts.dataset)}`);
   const policyHashes = acceptedPolicies(opts.acceptPolicy);
-  const keyring = keyringFor(opts, "decrypt");
-  const trail = await openTrail(opts, true);
-  const { dir } = outputTarget(input, output);
-  const files = listInputs(input, output).filter(
-    (f) => !dir || !statSync(input).isDirectory() || f.endsWith(PACKAGE_EXT),
+  const target = checkOutput(input, output, opts.showPaths);
+  const inDir = statSync(input).isDirectory();
+  const files = listInputs(input, output, { showPaths: opts.showPaths }).filter(
+    (f) => !target.dir || !inDir || f.endsWith(PACKAGE_EXT),
   );
-  const reports: FileReport[] = [];
+  const keyring = keyringFor(opts, "decrypt");
+  let trail: Trail;
   try {
+    trail = await openTrail(opts, true);
+  } catch (e) {
+    keyring.release();
+    throw e;
+  }
+  const reports: FileReport[] = [];
+  const root = opts.showPaths ? input : undefined;
+  try {
+    const { dir } = createOutput(output, target, opts.showPaths);
     for (let i = 0; i < files.length; i++) {
-      const name = safeName(files[i], i);
+      const name = safeName(files[i], i, root);
+      const own = safeName(files[i], i) !== `#${i + 1}`;
       const outName =
-        basename(files[i]).endsWith(PACKAGE_EXT) && name !== `#${i + 1}`
+        basename(files[i]).endsWith(PACKAGE_EXT) && own
           ? basename(files[i])
               .slice(0, -PACKAGE_EXT.length)
               .replace(/(\.dcm)?$/, ".dcm")
           : `${i + 1}.dcm`;
       const out = dir ? join(output, outName) : output;
+      const event = (digest: string, context: Record<string, string>): AuditEvent => ({
+        op: "decrypt",
+        outcome: "ok",
+        objects: [
+          { kind: "package", digest },
+          { kind: "dataset", id: context[CTX.dataset] },
+        ],
+      });
       try {
         const r = await decryptToFile(files[i], out, {
           keyring: keyring.keyring,
           expect: { datasetId: opts.dataset, policyHashes },
+          // The record is checked before the plaintext gets its name.
+          beforeCommit: (context) => void checkedEvent(event(DIGEST_PLACEHOLDER, context)),
         });
         reports.push({
           input: name,
@@ -286,23 +368,23 @@ export async function runDecrypt(
           output: dir ? outName : out,
           package: r.digest,
         });
-        await trail.append({
-          op: "decrypt",
-          outcome: "ok",
-          objects: [
-            { kind: "package", digest: r.digest },
-            { kind: "dataset", id: r.context["imgsec:dataset"] },
-          ],
-        });
+        await trail.append(event(r.digest, r.context));
       } catch (e) {
-        if (!(e instanceof PackageRefusedError)) throw e;
-        reports.push({ input: name, status: "refused", reason: e.message });
-        // The refused package is named by its digest, so the record says what was tried.
-        await trail.append({
-          op: "decrypt",
-          outcome: "refused",
-          objects: [{ kind: "package", digest: await fileDigest(files[i]) }],
-        });
+        if (e instanceof PackageRefusedError) {
+          reports.push({ input: name, status: "refused", reason: e.message });
+          // The refused package is named by its digest, so the record says what was tried.
+          await trail.append({
+            op: "decrypt",
+            outcome: "refused",
+            objects: [{ kind: "package", digest: await fileDigest(files[i]) }],
+          });
+          continue;
+        }
+        if (e instanceof ExpectationError) throw new UsageError(e.message);
+        const reason = ioReason(e, files[i]);
+        if (reason === undefined) throw e;
+        reports.push({ input: name, status: "failed", reason });
+        await trail.append({ op: "decrypt", outcome: "failed", objects: [] });
       }
     }
   } finally {
@@ -314,6 +396,7 @@ export async function runDecrypt(
       inputs: files.length,
       decrypted: reports.filter((r) => r.status === "decrypted").length,
       refused: reports.filter((r) => r.status === "refused").length,
+      failed: reports.filter((r) => r.status === "failed").length,
       keyring: keyring.describe,
     },
     files: reports,
@@ -339,6 +422,7 @@ export function formatPackagesText(r: PackagesReport, verb: string): string {
 // ---------------------------------------------------------------------------------------------
 export interface VerifyPackageCliOptions extends AuditFlags {
   acceptPolicy?: string[];
+  showPaths?: boolean;
   kmsKeyArn?: string[];
   params?: string;
   format: string;
@@ -382,18 +466,22 @@ export async function runVerifyPackage(
       : {}),
   };
   const files: string[] = [];
-  for (const p of paths) {
-    if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
-    const all = listInputs(p, join(p, "\0none"));
-    files.push(...(statSync(p).isDirectory() ? all.filter((f) => f.endsWith(PACKAGE_EXT)) : all));
-  }
+  const shown: string[] = []; // each file as the user would name it (--show-paths only)
+  paths.forEach((p, k) => {
+    const position = paths.length > 1 ? k + 1 : undefined;
+    checkInput(p, opts.showPaths, position);
+    const all = listInputs(p, join(p, "\0none"), { showPaths: opts.showPaths, position });
+    const mine = statSync(p).isDirectory() ? all.filter((f) => f.endsWith(PACKAGE_EXT)) : all;
+    files.push(...mine);
+    shown.push(...mine.map((f) => join(p, relative(resolve(p), f))));
+  });
   if (files.length === 0) throw new UsageError(`no ${PACKAGE_EXT} packages found`);
   const gate = await PackageGate.load();
   const trail = await openTrail(opts, false);
   const packages: VerifiedPackage[] = [];
   try {
     for (let i = 0; i < files.length; i++) {
-      const name = safeName(files[i], i);
+      const name = opts.showPaths ? shown[i] : safeName(files[i], i);
       try {
         const { document } = await inspectPackage(files[i], name);
         const results = gate.evaluate(document, params);
@@ -411,8 +499,10 @@ export async function runVerifyPackage(
           details: { failedRules: summarize(results).failed },
         });
       } catch (e) {
-        if (!(e instanceof PackageFormatError)) throw e;
-        packages.push({ name, verdict: "UNUSABLE", reason: e.message, results: [] });
+        const code = errnoCode(e);
+        if (!(e instanceof PackageFormatError) && code === undefined) throw e;
+        const reason = code !== undefined ? `cannot read the file (${code})` : (e as Error).message;
+        packages.push({ name, verdict: "UNUSABLE", reason, results: [] });
         await trail.append({ op: "verify-package", outcome: "error", objects: [] });
       }
     }

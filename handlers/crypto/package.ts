@@ -11,14 +11,23 @@ import {
   KeyringNode,
   buildClient,
 } from "@aws-crypto/client-node";
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, promises as fsp } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ESDK_PUBLIC_KEY, EncryptionContext, CTX } from "./context";
+import {
+  CONTEXT_PATTERNS,
+  CTX,
+  ContextError,
+  ESDK_PUBLIC_KEY,
+  EncryptionContext,
+  datasetIdProblem,
+  validateContext,
+} from "./context";
 import { PackageFormatError, checkStructure } from "./message";
 import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
+import { writeAtomicallyFrom } from "../fs/atomic";
 
 /** Frame length: chosen by measurement (bench/results.md, "Packages"). */
 export const DEFAULT_FRAME_LENGTH = 4 << 20;
@@ -40,6 +49,9 @@ const SUITE_IDS: Record<SuiteChoice, AlgorithmSuiteIdentifier> = {
 /** A package that does not decrypt or does not match what the reader expects: exit 1. */
 export class PackageRefusedError extends Error {}
 
+/** What the reader asked to accept is itself malformed (a caller's error): nothing is read. */
+export class ExpectationError extends Error {}
+
 /** Counts and hashes bytes as they pass. */
 function tap(hash: ReturnType<typeof createHash>, count: { n: number }): Transform {
   return new Transform({
@@ -51,34 +63,9 @@ function tap(hash: ReturnType<typeof createHash>, count: { n: number }): Transfo
   });
 }
 
-function tempNameFor(out: string): string {
-  return join(
-    dirname(out),
-    `.${basename(out)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`,
-  );
-}
-
-async function writeAtomically(
-  out: string,
-  mode: number,
-  write: (tmp: string) => Promise<void>,
-): Promise<void> {
-  const tmp = tempNameFor(out);
-  try {
-    await write(tmp);
-    const fh = await fsp.open(tmp, "r+");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.chmod(tmp, mode);
-    await fsp.rename(tmp, out);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-}
+/** Temporary name, fsync of file and directory, rename: the one helper (handlers/fs/atomic). */
+const writeAtomically = (out: string, mode: number, write: (tmp: string) => Promise<void>) =>
+  writeAtomicallyFrom(out, { mode, exact: true }, write);
 
 export interface EncryptOptions {
   keyring: KeyringNode;
@@ -123,6 +110,22 @@ export interface Expectations {
   policyHashes: string[];
 }
 
+/**
+ * What a reader may ask to accept: a well-formed dataset id and SHA-256 policy hashes. A malformed
+ * expectation would otherwise just refuse every package as "another dataset". Quotes no value.
+ */
+export function expectationsProblem(expect: Expectations): string | null {
+  if (expect.datasetId !== undefined) {
+    const problem = datasetIdProblem(expect.datasetId);
+    if (problem) return `expected dataset: ${problem}`;
+  }
+  if (!Array.isArray(expect.policyHashes)) return "accepted policy hashes must be a list";
+  for (const h of expect.policyHashes)
+    if (typeof h !== "string" || !CONTEXT_PATTERNS[CTX.policyHash].test(h))
+      return "an accepted policy hash is not a SHA-256 (64 lowercase hex digits)";
+  return null;
+}
+
 /** Checks the authenticated context against what the reader expects. Messages quote no value. */
 export function contextProblem(ctx: Record<string, string>, expect: Expectations): string | null {
   if (expect.datasetId !== undefined && ctx[CTX.dataset] !== expect.datasetId)
@@ -132,6 +135,17 @@ export function contextProblem(ctx: Record<string, string>, expect: Expectations
   for (const key of Object.keys(ctx)) {
     if (key !== ESDK_PUBLIC_KEY && !Object.values(CTX).includes(key as never))
       return "the package's encryption context has a key that is not allowed";
+  }
+  // Every imgsec value, as encrypt would have checked it: a package made elsewhere could carry an
+  // identifier (an MRN as dataset id) that would otherwise reach the output's records.
+  const own = { ...ctx };
+  delete own[ESDK_PUBLIC_KEY];
+  try {
+    validateContext(own);
+  } catch (e) {
+    if (e instanceof ContextError)
+      return `the package's encryption context is refused: ${e.message}`;
+    throw e;
   }
   return null;
 }
@@ -172,8 +186,18 @@ function decryptFailure(e: unknown): string {
 export async function decryptToFile(
   path: string,
   out: string,
-  opts: { keyring: KeyringNode; expect: Expectations },
+  opts: {
+    keyring: KeyringNode;
+    expect: Expectations;
+    /**
+     * Called with the authenticated context once the whole message has authenticated, before the
+     * plaintext is renamed into place; if it throws, nothing is written and its error goes up.
+     */
+    beforeCommit?: (context: Record<string, string>) => void;
+  },
 ): Promise<Decrypted> {
+  const bad = expectationsProblem(opts.expect);
+  if (bad) throw new ExpectationError(bad);
   if (resolve(path) === resolve(out))
     throw new PackageRefusedError("output would overwrite the input");
   // Structure and context first, with no key and no plaintext: a truncated or extended message, or
@@ -195,6 +219,7 @@ export async function decryptToFile(
   const count = { n: 0 };
   let context: Record<string, string> = {};
   let refusal: string | null = null;
+  let callerFailure: { error: unknown } | undefined;
   try {
     await writeAtomically(out, 0o600, async (tmp) => {
       const dec = client.decryptStream(opts.keyring, { maxBodySize: MAX_FRAME_LENGTH });
@@ -211,12 +236,20 @@ export async function decryptToFile(
         dec,
         createWriteStream(tmp, { mode: 0o600, flags: "wx" }),
       );
+      try {
+        opts.beforeCommit?.(context);
+      } catch (e) {
+        callerFailure = { error: e };
+        throw e;
+      }
     });
   } catch (e) {
+    if (callerFailure) throw callerFailure.error;
     if (e instanceof PackageRefusedError) throw e;
     if (refusal) throw new PackageRefusedError(refusal);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && count.n === 0) throw e;
+    // A file-system error (reading the package, writing the output) says nothing about the
+    // package: it goes up as it is, for the caller to word, never as "tampered".
+    if (typeof (e as NodeJS.ErrnoException).syscall === "string") throw e;
     throw new PackageRefusedError(decryptFailure(e));
   }
   return { context, digest: `sha256:${hash.digest("hex")}`, size: count.n };

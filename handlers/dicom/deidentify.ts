@@ -53,6 +53,8 @@ export type DeidResult =
       /** CID 7050 codes applied, e.g. ["113100", "113107"]. */
       methodCodes: string[];
       pixelsMasked: boolean;
+      /** retain-uids: sopInstanceUid is the input's own UID (it may identify: never log it). */
+      uidsRetained: boolean;
     }
   | { status: "quarantined"; reason: string }
   | { status: "rejected"; reason: string };
@@ -90,6 +92,10 @@ function settingsOf(config: DeidConfig): Settings {
   if (!Buffer.isBuffer(key) || key.length !== 32) {
     throw new DeidConfigError("pseudonymizationKey must be a 32-byte Buffer");
   }
+  // A zeroed (wiped) key would still "work" and give every patient a guessable pseudonym.
+  if (key.every((b) => b === 0)) {
+    throw new DeidConfigError("pseudonymizationKey is all zeros (a wiped key)");
+  }
   const identity = config.patientIdentity ?? { mode: "hmac" };
   let mapping: PseudonymMapping | undefined;
   if (identity.mode === "mapping") {
@@ -108,6 +114,9 @@ function settingsOf(config: DeidConfig): Settings {
   }
   return { options, hasher: hasherFor(key), mapping, masks };
 }
+
+/** PS3.5 9.1, leniently: leading zeros in a component are common in the wild. */
+const UID_RE = /^(?=.{1,64}$)[0-9]+(\.[0-9]+)*$/;
 
 const CODE_MEANINGS = cid7050.codes as Record<string, string>;
 const BASIC_PROFILE = "113100";
@@ -240,6 +249,9 @@ async function run(src: ByteSource, s: Settings): Promise<DeidResult> {
   const top = layout.header;
   const sopInstance = text(find(top, TAG.SOPInstanceUID));
   if (!sopInstance) return { status: "rejected", reason: "no SOP Instance UID in the data set" };
+  // A kept UID names the output file: anything but digits and dots could reach outside the folder.
+  if (s.options.has("retain-uids") && !UID_RE.test(sopInstance))
+    return { status: "rejected", reason: "SOP Instance UID is not a valid UID" };
   const sopClass =
     text(find(top, TAG.SOPClassUID)) || text(find(layout.sourceMeta, TAG.MediaStorageSOPClassUID));
   if (!sopClass) return { status: "rejected", reason: "no SOP Class UID" };
@@ -322,6 +334,7 @@ async function run(src: ByteSource, s: Settings): Promise<DeidResult> {
     parts,
     methodCodes: codes,
     pixelsMasked: masked !== undefined,
+    uidsRetained: ctx.retainUids,
   };
 }
 

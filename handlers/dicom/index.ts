@@ -8,7 +8,14 @@ export { deidentify, outputName, DeidConfigError } from "./deidentify";
 export type { DeidConfig, DeidResult } from "./deidentify";
 export { OPTION_NAMES, PROFILES } from "./options";
 export type { OptionName } from "./options";
-export { PseudonymMapping } from "./patient";
+export { PseudonymMapping, PseudonymMappingError } from "./patient";
+export { retainedUidDigest } from "./audit-ref";
+export {
+  ENCAPSULATED_SYNTAXES,
+  NATIVE_SYNTAXES,
+  SYNTAX_REASONS,
+  transferSyntaxProblem,
+} from "./transfer-syntax";
 export { DEFAULT_PIXEL_MASKS } from "./mask";
 export type { PixelMaskRule, MaskRectangle } from "./mask";
 export { policyHash, profilePolicyHash } from "./policy";

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../fs/atomic";
 import { Dataset, find, trimBytes } from "./dataset";
 import { Hasher, base32 } from "./hasher";
 import { TAG } from "./tags";
@@ -33,6 +34,9 @@ export function mappingKey(h: Hasher, identity: Buffer): string {
 }
 
 const FORMAT = "imgsec-pseudonym-mapping";
+
+/** A mapping file that is not one: fixed text, never its content. */
+export class PseudonymMappingError extends Error {}
 
 /**
  * Random pseudonyms (crypto.randomBytes, not derived from the identity: PS3.15 and HIPAA
@@ -80,28 +84,37 @@ export class PseudonymMapping {
       typeof o.entries !== "object" ||
       !o.entries
     ) {
-      throw new Error(
+      throw new PseudonymMappingError(
         "not an imgsec pseudonym mapping (format imgsec-pseudonym-mapping, version 1)",
       );
     }
     const entries: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.entries as Record<string, unknown>)) {
       if (!/^[0-9a-f]{64}$/.test(k) || typeof v !== "string" || !/^IMGSEC-[A-Z2-7]{16}$/.test(v)) {
-        throw new Error("pseudonym mapping has a malformed entry");
+        throw new PseudonymMappingError("pseudonym mapping has a malformed entry");
       }
       entries[k] = v;
     }
     return new PseudonymMapping(entries);
   }
 
+  /** File-system errors are thrown as they are (the caller words them); bad content is refused. */
   static load(path: string): PseudonymMapping {
-    return PseudonymMapping.fromJSON(JSON.parse(readFileSync(path, "utf8")));
+    const text = readFileSync(path, "utf8");
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new PseudonymMappingError("pseudonym mapping is not valid JSON");
+    }
+    return PseudonymMapping.fromJSON(json);
   }
 
-  /** Writes atomically (temporary file, then rename), readable by the owner only. */
+  /** Writes atomically and durably (temporary file, fsync, rename), readable by the owner only. */
   save(path: string): void {
-    const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-    writeFileSync(tmp, `${JSON.stringify(this.toJSON(), null, 1)}\n`, { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomic(path, `${JSON.stringify(this.toJSON(), null, 1)}\n`, {
+      mode: 0o600,
+      exact: true,
+    });
   }
 }

@@ -11,12 +11,16 @@ import {
 } from "./dataset";
 import type { ByteSource } from "./source";
 import { TAG, groupOf, isPixelDataTag } from "./tags";
+import {
+  EXPLICIT_LE,
+  IMPLICIT_LE,
+  SYNTAX_REASONS,
+  isEncapsulatedSyntax,
+  transferSyntaxProblem,
+} from "./transfer-syntax";
 import { SourceWindow } from "./window";
 
-export const IMPLICIT_LE = "1.2.840.10008.1.2";
-export const EXPLICIT_LE = "1.2.840.10008.1.2.1";
-const DEFLATED_LE = "1.2.840.10008.1.2.1.99";
-const EXPLICIT_BE = "1.2.840.10008.1.2.2";
+export { EXPLICIT_LE, IMPLICIT_LE };
 
 /** Where the top-level pixel data element lies in the source; its bytes are never read here. */
 export interface PixelExtent {
@@ -167,12 +171,9 @@ export async function scan(
     if (groupOf(readTag(win.buf, 0)) !== 0x0008) throw new Malformed("not a DICOM file");
     transferSyntax = guessSyntax(win.buf, 0);
   }
-  if (transferSyntax === DEFLATED_LE) {
-    throw new Malformed("deflated transfer syntax is not supported");
-  }
-  if (transferSyntax === EXPLICIT_BE) {
-    throw new Malformed("explicit VR big endian transfer syntax is not supported");
-  }
+  // Only a syntax from the known list is ever written back out (the output copies it).
+  const problem = transferSyntaxProblem(transferSyntax);
+  if (problem) throw new Malformed(problem);
   const implicit = transferSyntax === IMPLICIT_LE;
 
   const body = await elementsUntil(win, pos, implicit, isPixelDataTag);
@@ -183,6 +184,12 @@ export async function scan(
   if (h) {
     const valueStart = pos + h.size;
     const encapsulated = h.length === UNDEFINED_LENGTH;
+    // The output keeps both the syntax and the pixel bytes: they must agree, or it would claim an
+    // encoding its pixel data does not have.
+    if (h.tag === TAG.PixelData && encapsulated !== isEncapsulatedSyntax(transferSyntax))
+      throw new Malformed(
+        encapsulated ? SYNTAX_REASONS.nativeEncapsulated : SYNTAX_REASONS.encapsulatedNative,
+      );
     const end = encapsulated ? await fragmentsEnd(src, valueStart) : valueStart + h.length;
     if (end > src.size) throw new Malformed("truncated pixel data");
     pixel = { tag: h.tag, start: pos, valueStart, end, encapsulated };

@@ -4,20 +4,27 @@
  * key id (a digest of the key) is shown. Buffers handed out are owned by the caller, who zeroes
  * them after use (`zeroize`).
  */
-import { KeyObject, createHash, createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+  KeyObject,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomFillSync,
+} from "node:crypto";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../fs/atomic";
+import {
+  JsonBytesError,
+  JsonNode,
+  JsonObject,
+  base64Bytes,
+  base64Encode,
+  member,
+  numberValue,
+  parseJsonBytes,
+  stringValue,
+} from "./json-bytes";
 
 export const DEFAULT_KEY_FILE = join(".imgsec", "keys.json");
 
@@ -33,15 +40,6 @@ export const KEY_PURPOSES = {
   "audit-signing": { alg: "Ed25519", bytes: 32 },
 } as const;
 export type KeyPurpose = keyof typeof KEY_PURPOSES;
-
-interface StoredKey {
-  alg: string;
-  id: string;
-  material: string; // base64
-  /** Ed25519 only: the raw 32-byte public key, base64 (not secret). */
-  public?: string;
-  created: string;
-}
 
 // DER prefixes that turn a raw Ed25519 seed or public key into PKCS#8 / SPKI (RFC 8410).
 const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -68,12 +66,6 @@ export function ed25519PublicKey(raw: Buffer): KeyObject {
 function rawPublicKey(priv: KeyObject): Buffer {
   const spki = createPublicKey(priv).export({ format: "der", type: "spki" });
   return spki.subarray(ED25519_SPKI_PREFIX.length);
-}
-
-interface KeyFileDoc {
-  format: "imgsec-keys";
-  version: 1;
-  keys: Partial<Record<KeyPurpose, StoredKey>>;
 }
 
 /** A key file problem the user must fix: missing, unreadable, too open, malformed. Exit code 2. */
@@ -104,57 +96,18 @@ export interface InitResult {
   created: { purpose: KeyPurpose; id: string }[];
 }
 
-/**
- * Creates a key file with a fresh key for every purpose. On an existing file, adds the purposes it
- * lacks and keeps every key it has (so pseudonyms and packages stay readable); `force` replaces the
- * whole file instead (every pseudonym changes, earlier packages become unreadable).
- */
-export function initKeyFile(path: string, opts: { force?: boolean } = {}): InitResult {
-  const doc: KeyFileDoc =
-    existsSync(path) && !opts.force
-      ? readDoc(path)
-      : { format: "imgsec-keys", version: 1, keys: {} };
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const created: InitResult["created"] = [];
-  const now = new Date().toISOString();
-  for (const [purpose, spec] of Object.entries(KEY_PURPOSES) as [
-    KeyPurpose,
-    (typeof KEY_PURPOSES)[KeyPurpose],
-  ][]) {
-    if (doc.keys[purpose]) continue;
-    const material = randomBytes(spec.bytes);
-    const id = keyId(purpose, material);
-    const stored: StoredKey = {
-      alg: spec.alg,
-      id,
-      material: material.toString("base64"),
-      created: now,
-    };
-    if (spec.alg === "Ed25519")
-      stored.public = rawPublicKey(ed25519PrivateKey(material)).toString("base64");
-    doc.keys[purpose] = stored;
-    material.fill(0);
-    created.push({ purpose, id });
-  }
-  if (created.length === 0) return { path, created };
-  const text = JSON.stringify(doc, null, 2) + "\n";
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    rmSync(tmp, { force: true });
-    writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new KeyFileError(
-      `cannot write key file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
-    );
-  }
-  return { path, created };
-}
+// A key file is a few hundred bytes; anything much larger is not one (and is not read whole).
+const MAX_KEY_FILE_BYTES = 1 << 20;
 
-/** Reads and checks the key file document (mode, JSON, format); holds no key once it returns. */
-function readDoc(path: string): KeyFileDoc {
+const notKeyFile = (path: string) =>
+  new KeyFileError(`key file ${path} is not an imgsec key file (format imgsec-keys, version 1)`);
+
+/**
+ * The key file's bytes, in a Buffer the caller zeroes (`zeroize`) when done: the file is never
+ * read as a string, so no copy of any key outlives the call. Refuses a file that is group- or
+ * world-accessible before reading a byte of it.
+ */
+function readKeyFileBytes(path: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -166,7 +119,6 @@ function readDoc(path: string): KeyFileDoc {
         : `cannot read key file ${path}: ${code ?? "error"}`,
     );
   }
-  let text: string;
   try {
     const st = fstatSync(fd);
     if (process.platform !== "win32" && (st.mode & 0o077) !== 0) {
@@ -174,49 +126,243 @@ function readDoc(path: string): KeyFileDoc {
         `key file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
       );
     }
-    text = readFileSync(fd, "utf8");
+    if (st.size > MAX_KEY_FILE_BYTES) throw notKeyFile(path);
+    const buf = Buffer.alloc(st.size); // its own memory (not the shared pool), zeroed by the caller
+    let n = 0;
+    try {
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, n);
+        if (got === 0) break;
+        n += got;
+      }
+    } catch (e) {
+      buf.fill(0);
+      throw new KeyFileError(
+        `cannot read key file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
+    return n === buf.length ? buf : buf.subarray(0, n);
   } finally {
     closeSync(fd);
   }
-  let doc: KeyFileDoc;
+}
+
+/**
+ * The key file's structure over its bytes (see json-bytes.ts): checked as JSON and as an imgsec
+ * key file, with every string value left in `buf`. Holds no key of its own.
+ */
+interface KeyFileView {
+  buf: Buffer;
+  root: JsonObject;
+  keys: JsonObject;
+}
+
+function viewOf(path: string, buf: Buffer): KeyFileView {
+  let root;
   try {
-    doc = JSON.parse(text) as KeyFileDoc;
-  } catch {
-    throw new KeyFileError(`key file ${path} is not valid JSON`);
+    root = parseJsonBytes(buf);
+  } catch (e) {
+    if (e instanceof JsonBytesError) throw new KeyFileError(`key file ${path} is not valid JSON`);
+    throw e;
   }
+  const keys = member(root, "keys");
   if (
-    doc?.format !== "imgsec-keys" ||
-    doc.version !== 1 ||
-    typeof doc.keys !== "object" ||
-    doc.keys === null
-  ) {
-    throw new KeyFileError(
-      `key file ${path} is not an imgsec key file (format imgsec-keys, version 1)`,
-    );
+    root.type !== "object" ||
+    stringValue(buf, member(root, "format")) !== "imgsec-keys" ||
+    numberValue(buf, member(root, "version")) !== 1 ||
+    keys?.type !== "object"
+  )
+    throw notKeyFile(path);
+  return { buf, root, keys };
+}
+
+/** A purpose's stored entry, as JSON.parse-based code saw it: absent when null or false. */
+function entryOf(view: KeyFileView, purpose: KeyPurpose): JsonNode | undefined {
+  const entry = member(view.keys, purpose);
+  return entry && entry.type !== "null" && entry.type !== "false" ? entry : undefined;
+}
+
+// JSON.stringify(doc, null, 2) layout, written byte by byte so no key becomes a string.
+const indent = (depth: number) => Buffer.from(`\n${"  ".repeat(depth)}`);
+type Writer = (out: Buffer[]) => void;
+
+function writeObject(members: [string, Writer][], depth: number, out: Buffer[]): void {
+  if (members.length === 0) return void out.push(Buffer.from("{}"));
+  out.push(Buffer.from("{"));
+  members.forEach(([name, write], i) => {
+    out.push(indent(depth + 1), Buffer.from(`${JSON.stringify(name)}: `));
+    write(out);
+    if (i < members.length - 1) out.push(Buffer.from(","));
+  });
+  out.push(indent(depth), Buffer.from("}"));
+}
+
+/** Member names in order, each once (as JSON.parse: first place, last value). */
+const namesOf = (obj: JsonObject) => [...new Set(obj.members.map((m) => m.name))];
+
+/** A parsed value back to bytes, in JSON.stringify(…, null, 2) layout; strings copied as bytes. */
+function serialize(buf: Buffer, node: JsonNode, depth: number, out: Buffer[]): void {
+  switch (node.type) {
+    case "object":
+      return writeObject(
+        namesOf(node).map((n) => [n, (o) => serialize(buf, member(node, n)!, depth + 1, o)]),
+        depth,
+        out,
+      );
+    case "array": {
+      if (node.items.length === 0) return void out.push(Buffer.from("[]"));
+      out.push(Buffer.from("["));
+      node.items.forEach((item, i) => {
+        out.push(indent(depth + 1));
+        serialize(buf, item, depth + 1, out);
+        if (i < node.items.length - 1) out.push(Buffer.from(","));
+      });
+      out.push(indent(depth), Buffer.from("]"));
+      return;
+    }
+    case "string":
+      out.push(Buffer.from('"'), buf.subarray(node.start, node.end), Buffer.from('"'));
+      return;
+    case "number":
+      out.push(Buffer.from(JSON.stringify(numberValue(buf, node))));
+      return;
+    default:
+      out.push(Buffer.from(node.type));
   }
-  return doc;
+}
+
+/** A new stored key, bytes only: { alg, id, material, created, public? } at depth 2. */
+function newEntry(
+  purpose: KeyPurpose,
+  material: Buffer,
+  now: string,
+): { id: string; bytes: Buffer[] } {
+  const spec = KEY_PURPOSES[purpose];
+  const id = keyId(purpose, material);
+  const field = (name: string, value: Buffer | string, last = false) => [
+    indent(3),
+    Buffer.from(`"${name}": "`),
+    typeof value === "string" ? Buffer.from(value) : value,
+    Buffer.from(last ? '"' : '",'),
+  ];
+  const pub =
+    spec.alg === "Ed25519" ? rawPublicKey(ed25519PrivateKey(material)).toString("base64") : null;
+  return {
+    id,
+    bytes: [
+      Buffer.from("{"),
+      ...field("alg", spec.alg),
+      ...field("id", id),
+      ...field("material", base64Encode(material)),
+      ...field("created", now, pub === null),
+      ...(pub === null ? [] : field("public", pub, true)),
+      indent(2),
+      Buffer.from("}"),
+    ],
+  };
+}
+
+/**
+ * Creates a key file with a fresh key for every purpose. On an existing file, adds the purposes it
+ * lacks and keeps every key it has (so pseudonyms and packages stay readable); `force` replaces the
+ * whole file instead (every pseudonym changes, earlier packages become unreadable). Keys go from
+ * the random generator to the file as bytes, and every Buffer that held one is zeroed.
+ */
+export function initKeyFile(path: string, opts: { force?: boolean } = {}): InitResult {
+  const existing = existsSync(path) && !opts.force ? readKeyFileBytes(path) : undefined;
+  const owned: Buffer[] = [];
+  try {
+    const view = existing ? viewOf(path, existing) : undefined;
+    const created: InitResult["created"] = [];
+    const added: { purpose: KeyPurpose; bytes: Buffer[] }[] = [];
+    const now = new Date().toISOString();
+    for (const purpose of Object.keys(KEY_PURPOSES) as KeyPurpose[]) {
+      if (view && entryOf(view, purpose)) continue;
+      const material = Buffer.alloc(KEY_PURPOSES[purpose].bytes);
+      randomFillSync(material);
+      owned.push(material);
+      const entry = newEntry(purpose, material, now);
+      owned.push(...entry.bytes);
+      added.push({ purpose, bytes: entry.bytes });
+      created.push({ purpose, id: entry.id });
+    }
+    if (created.length === 0) return { path, created };
+    // The document: the existing one, its keys copied byte for byte, new purposes appended.
+    const addedNames = new Set<string>(added.map((a) => a.purpose));
+    const keys: [string, Writer][] = [
+      ...(view ? namesOf(view.keys) : [])
+        .filter((n) => !addedNames.has(n))
+        .map((n): [string, Writer] => [
+          n,
+          (o) => serialize(view!.buf, member(view!.keys, n)!, 2, o),
+        ]),
+      ...added.map((a): [string, Writer] => [a.purpose, (o) => o.push(...a.bytes)]),
+    ];
+    const writeKeys: Writer = (o) => writeObject(keys, 1, o);
+    const top: [string, Writer][] = view
+      ? namesOf(view.root).map((n) => [
+          n,
+          n === "keys" ? writeKeys : (o) => serialize(view.buf, member(view.root, n)!, 1, o),
+        ])
+      : [
+          ["format", (o) => o.push(Buffer.from('"imgsec-keys"'))],
+          ["version", (o) => o.push(Buffer.from("1"))],
+          ["keys", writeKeys],
+        ];
+    const out: Buffer[] = [];
+    writeObject(top, 0, out);
+    out.push(Buffer.from("\n"));
+    const text = Buffer.concat(out);
+    owned.push(text);
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileAtomic(path, text, { mode: 0o600, exact: true });
+    } catch (e) {
+      throw new KeyFileError(
+        `cannot write key file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
+    return { path, created };
+  } finally {
+    zeroize(existing, ...owned);
+  }
 }
 
 /**
  * Loads one purpose's key. Refuses a file that is group- or world-accessible, malformed, or
  * lacks the purpose. The caller zeroes the returned Buffer when done.
+ *
+ * The file is read into a Buffer that is zeroed before this returns; only this purpose's material
+ * is decoded, from its base64 bytes straight into the returned Buffer. No other purpose's key, and
+ * no copy of this one, ever becomes a JavaScript string.
  */
 export function loadKey(path: string, purpose: KeyPurpose): { key: Buffer; id: string } {
-  const doc = readDoc(path);
-  const stored = doc.keys[purpose];
-  if (!stored)
-    throw new KeyFileError(
-      `key file ${path} has no ${purpose} key: add it with \`imgsec keys init\` (existing keys are kept)`,
-    );
-  const spec = KEY_PURPOSES[purpose];
-  const key = Buffer.from(String(stored.material), "base64");
-  if (stored.alg !== spec.alg || key.length !== spec.bytes || keyId(purpose, key) !== stored.id) {
-    key.fill(0);
-    throw new KeyFileError(
-      `key file ${path}: the ${purpose} key is damaged (wrong algorithm, length or id)`,
-    );
+  const buf = readKeyFileBytes(path);
+  try {
+    const view = viewOf(path, buf);
+    const stored = entryOf(view, purpose);
+    if (!stored)
+      throw new KeyFileError(
+        `key file ${path} has no ${purpose} key: add it with \`imgsec keys init\` (existing keys are kept)`,
+      );
+    const spec = KEY_PURPOSES[purpose];
+    const material = member(stored, "material");
+    const key = material?.type === "string" ? base64Bytes(buf, material) : Buffer.alloc(0);
+    const id = stringValue(buf, member(stored, "id"));
+    if (
+      stringValue(buf, member(stored, "alg")) !== spec.alg ||
+      key.length !== spec.bytes ||
+      keyId(purpose, key) !== id
+    ) {
+      key.fill(0);
+      throw new KeyFileError(
+        `key file ${path}: the ${purpose} key is damaged (wrong algorithm, length or id)`,
+      );
+    }
+    return { key, id };
+  } finally {
+    buf.fill(0);
   }
-  return { key, id: stored.id };
 }
 
 /** Overwrites key material we own; call in `finally` blocks. */
@@ -244,13 +390,19 @@ export function loadSigningKey(path: string): {
 
 /** The audit signing public key as PEM (SPKI), for auditors: not secret. */
 export function signingPublicKeyPem(path: string): string {
-  const doc = readDoc(path);
-  const stored = doc.keys["audit-signing"];
-  if (!stored?.public)
+  const buf = readKeyFileBytes(path);
+  let pub: string | undefined;
+  try {
+    const view = viewOf(path, buf);
+    pub = stringValue(buf, member(entryOf(view, "audit-signing"), "public"));
+  } finally {
+    buf.fill(0);
+  }
+  if (!pub)
     throw new KeyFileError(
       `key file ${path} has no audit-signing key: add one with \`imgsec keys init\``,
     );
-  return ed25519PublicKey(Buffer.from(stored.public, "base64"))
+  return ed25519PublicKey(Buffer.from(pub, "base64"))
     .export({ format: "pem", type: "spki" })
     .toString();
 }

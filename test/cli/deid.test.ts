@@ -1,10 +1,12 @@
 import { spawnSync } from "node:child_process";
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { expectOneLineError, runCli } from "../helpers/cli";
 import { generateCorpus, malformed } from "../dicom/corpus/generator";
 import { formatLeaks, scanForLeaks } from "../dicom/corpus/leak-scanner";
+import { fakeCt, part10, str } from "../dicom/engine/helpers";
 
 const which = (cmd: string) => {
   const r = spawnSync("bash", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
@@ -143,5 +146,149 @@ describe("imgsec deid inputs and usage", () => {
     runCli(["deid", input, join(work, "m2"), "--keys", keys, "--map-out", map]);
     expect(readFileSync(map, "utf8")).toBe(first);
     expect(outputs(join(work, "m2"))).toEqual(outputs(join(work, "m1")));
+  });
+});
+
+// Issue 9: fail closed, claim only what holds.
+describe("imgsec deid --option retain-uids: audited by keyed digest, never by the kept UID", () => {
+  const burnedIn = (f: (typeof corpus.files)[number]) =>
+    f.info.burnedInAnnotation === "YES" ||
+    ["US", "SC"].includes(f.info.modality) ||
+    f.info.sopClassUid.startsWith("1.2.840.10008.5.1.4.1.1.7");
+  // The corpus's UIDs are 2.25 ones; real scanners' are not (e.g. 1.2.826...): both kinds.
+  const scanner = [1, 2, 3].map((i) => {
+    const uid = `1.2.826.0.1.3680043.10.999.7.${i}`;
+    const ds = fakeCt({
+      "00080018": str("UI", uid),
+      "0020000D": str("UI", "1.2.826.0.1.3680043.10.999.7"),
+      "0020000E": str("UI", "1.2.826.0.1.3680043.10.999.7.0"),
+    });
+    return {
+      name: `scanner-${i}.dcm`,
+      bytes: part10(ds),
+      info: {
+        sopInstanceUid: uid,
+        studyInstanceUid: "1.2.826.0.1.3680043.10.999.7",
+        seriesInstanceUid: "1.2.826.0.1.3680043.10.999.7.0",
+      },
+    };
+  });
+  const clean = [...corpus.files.filter((f) => !burnedIn(f)), ...scanner];
+  const dir = join(work, "ru");
+  const log = join(work, "ru-audit.jsonl");
+  let r: ReturnType<typeof runCli>;
+  beforeAll(() => {
+    mkdirSync(join(dir, "in"), { recursive: true });
+    for (const f of clean) writeFileSync(join(dir, "in", f.name), f.bytes);
+    r = runCli(
+      [
+        "deid",
+        join(dir, "in"),
+        join(dir, "out"),
+        "--keys",
+        keys,
+        "--audit-log",
+        log,
+        "--option",
+        "retain-uids",
+        "--jobs",
+        "2",
+        "--format",
+        "json",
+      ],
+      { env: { IMGSEC_AUDIT_S3: undefined } },
+    );
+  });
+
+  test("exits 0 and writes every output, named by the kept UID", () => {
+    expect(r.stderr).not.toMatch(/refused|internal error/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.summary.deidentified).toBe(clean.length);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(
+      clean.map((f) => `${f.info.sopInstanceUid}.dcm`).sort(),
+    );
+  });
+
+  test("the audit log verifies and records each object by a keyed digest of its UID", () => {
+    const v = runCli(["audit", "verify", log, "--keys", keys, "--format", "json"]);
+    expect(v.code).toBe(0);
+    const text = readFileSync(log, "utf8");
+    const events = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "event" && e.op === "deid");
+    expect(events).toHaveLength(clean.length);
+    const digests = events.map((e) => {
+      expect(e.outcome).toBe("ok");
+      const kept = e.objects.filter((o: { kind: string }) => o.kind === "retained-instance");
+      expect(kept).toHaveLength(1);
+      expect(e.objects.some((o: { kind: string }) => o.kind === "instance")).toBe(false);
+      expect(kept[0].digest).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+      return kept[0].digest;
+    });
+    expect(new Set(digests).size).toBe(clean.length);
+    // No original UID of any kind (instance, study, series) anywhere in the log.
+    for (const f of clean)
+      for (const uid of [f.info.sopInstanceUid, f.info.studyInstanceUid, f.info.seriesInstanceUid])
+        expect(text).not.toContain(uid);
+  });
+});
+
+describe("--map-out inside the output or the input is refused before anything is written", () => {
+  const base = join(work, "mo");
+  const src = join(base, "in");
+  const out = join(base, "out");
+  const log = join(base, "audit.jsonl");
+  beforeAll(() => {
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, "a.dcm"), corpus.files[0].bytes);
+    mkdirSync(join(base, "elsewhere"));
+    symlinkSync(out, join(base, "link-to-out"));
+    symlinkSync(src, join(base, "link-to-in"));
+  });
+
+  test.each([
+    ["in the output folder", () => join(out, "map.json")],
+    ["in the output folder, relative with ..", () => "mo/elsewhere/../out/map.json"],
+    ["in a subfolder of the output", () => join(out, "sub", "deeper", "map.json")],
+    ["in the output folder through a symlink", () => join(base, "link-to-out", "map.json")],
+    ["in the input folder", () => join(src, "map.json")],
+    ["in the input folder through a symlink", () => join(base, "link-to-in", "map.json")],
+  ])("%s: exit 2, one line, no output folder, no mapping, no audit record", (_what, mapOut) => {
+    const r = runCli(
+      ["deid", src + "/", out + "/", "--keys", keys, "--audit-log", log, "--map-out", mapOut()],
+      { cwd: work },
+    );
+    expectOneLineError(r, /^imgsec: --map-out must be outside the output and input folders/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(src)).toEqual(["a.dcm"]);
+    expect(existsSync(log)).toBe(false);
+  });
+
+  test("beside them it is accepted", () => {
+    const r = runCli([
+      "deid",
+      src,
+      out,
+      "--keys",
+      keys,
+      "--audit-log",
+      log,
+      "--map-out",
+      join(base, "elsewhere", "map.json"),
+    ]);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(base, "elsewhere", "map.json"))).toBe(true);
+    expect(readdirSync(out).every((n) => n.endsWith(".dcm"))).toBe(true);
+  });
+
+  test("unknown profile names that are Object properties are usage errors", () => {
+    for (const p of ["constructor", "__proto__", "toString"])
+      expectOneLineError(
+        runCli(["deid", src, join(base, "p"), "--keys", keys, "--profile", p]),
+        /^imgsec: unknown profile/,
+      );
   });
 });

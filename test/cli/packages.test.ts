@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
+  createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { CliResult, expectOneLineError, runCli } from "../helpers/cli";
 import { generateCorpus } from "../dicom/corpus/generator";
 import { profilePolicyHash } from "../../handlers/dicom";
+import { PRODUCER, encryptToFile, localKeyring } from "../../handlers/crypto";
 import { initKeyFile } from "../../handlers/keys/keyfile";
 
 const work = mkdtempSync(join(tmpdir(), "imgsec-packages-"));
@@ -189,11 +191,23 @@ describe("refusals and exit codes", () => {
   const pkg = () => at("pk", readdirSync(at("pk")).sort()[0]);
 
   test("missing input: exit 2, one line", () => {
+    // The path is not echoed (folder names are often patient names) unless --show-paths.
     expectOneLineError(
       run(["encrypt", "nope", "x", "--dataset", "study-1"]),
-      /^imgsec: no such file or directory: nope$/,
+      /^imgsec: cannot read input: ENOENT$/,
     );
-    expectOneLineError(run(["verify-package", "nope.imgsec"]), /no such file or directory/);
+    expectOneLineError(
+      run(["encrypt", "nope", "x", "--dataset", "study-1", "--show-paths"]),
+      /^imgsec: cannot read input: ENOENT \(nope\)$/,
+    );
+    expectOneLineError(
+      run(["verify-package", "nope.imgsec"]),
+      /^imgsec: cannot read input: ENOENT$/,
+    );
+    expectOneLineError(
+      run(["verify-package", pkg(), "nope.imgsec"]),
+      /^imgsec: cannot read input #2: ENOENT$/,
+    );
   });
 
   // (every PHI-like shape is covered in-process by test/crypto/package.test.ts)
@@ -417,5 +431,86 @@ describe("refusals and exit codes", () => {
   test("inputs were never modified: the identified corpus and the deid outputs", () => {
     expect(hashes(at("in"))).toEqual(inputHashes);
     expect(hashes(at("deid"))).toEqual(deidHashes);
+  });
+});
+
+// Issue 9: decrypt checks the form of what it is asked to accept, and of what packages carry.
+describe("decrypt: values to accept, and package contexts", () => {
+  const pkg = () => at("pk", readdirSync(at("pk")).sort()[0]);
+
+  test.each([
+    "constructor",
+    "__proto__",
+    "toString",
+    "hasOwnProperty",
+    "DOE^JANE",
+    "abc123",
+    "z".repeat(64),
+  ])("--accept-policy %j: exit 2, one line that does not echo it, nothing written", (value) => {
+    const r = run(["decrypt", pkg(), "ap.dcm", "--accept-policy", value]);
+    expectOneLineError(
+      r,
+      /^imgsec: --accept-policy takes a policy hash \(64 hex\) or a profile name/,
+    );
+    expect(r.stderr).not.toContain(value);
+    expect(existsSync(at("ap.dcm"))).toBe(false);
+  });
+
+  test("--accept-policy takes the hash in either case", () => {
+    const upper = profilePolicyHash("strict").toUpperCase();
+    const r = run(["decrypt", pkg(), "upper.dcm", "--accept-policy", upper]);
+    expect(r.code).toBe(0);
+    expect(existsSync(at("upper.dcm"))).toBe(true);
+  });
+
+  test.each(["DOE^JANE", "MRN1234567", "1965-04-12", "x y"])(
+    "--dataset %j: exit 2, one line that does not echo it, nothing written",
+    (id) => {
+      const r = run(["decrypt", pkg(), "ds.dcm", "--dataset", id]);
+      expectOneLineError(r, /^imgsec: --dataset: dataset id must/);
+      expect(r.stderr + r.stdout).not.toContain(id);
+      expect(existsSync(at("ds.dcm"))).toBe(false);
+    },
+  );
+
+  test("a package made elsewhere with an MRN as dataset id: refused (1), nothing written, never logged", async () => {
+    const keyring = localKeyring(keys);
+    try {
+      const ctx = {
+        "imgsec:schema": "1",
+        "imgsec:dataset": "MRN1234567",
+        "imgsec:modality": "CT",
+        "imgsec:policy-hash": profilePolicyHash("strict"),
+        "imgsec:pixel-digest": "ab".repeat(32),
+        "imgsec:producer": PRODUCER,
+      };
+      await encryptToFile(createReadStream(at("deid", deidNames[0])), at("mrn.imgsec"), {
+        keyring: keyring.keyring,
+        context: ctx,
+      });
+      const noDataset: Record<string, string> = { ...ctx, "imgsec:dataset": "study-1" };
+      delete noDataset["imgsec:dataset"];
+      await encryptToFile(createReadStream(at("deid", deidNames[0])), at("nods.imgsec"), {
+        keyring: keyring.keyring,
+        context: noDataset,
+      });
+    } finally {
+      keyring.release();
+    }
+    for (const [file, why] of [
+      [
+        "mrn.imgsec",
+        /encryption context is refused: dataset id must not contain six or more digits/,
+      ],
+      ["nods.imgsec", /encryption context is refused: encryption context lacks imgsec:dataset/],
+    ] as const) {
+      const r = run(["decrypt", file, "ctx.dcm"]);
+      noStack(r);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(why);
+      expect(existsSync(at("ctx.dcm"))).toBe(false);
+    }
+    expect(readFileSync(auditLog, "utf8")).not.toContain("MRN1234567");
+    expect(run(["audit", "verify", auditLog]).code).toBe(0);
   });
 });

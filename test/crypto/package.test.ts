@@ -9,6 +9,7 @@ import {
   CTX,
   ContextError,
   ESDK_PUBLIC_KEY,
+  ExpectationError,
   Keyring,
   LOCAL_PROVIDER,
   PackageFormatError,
@@ -18,6 +19,7 @@ import {
   datasetIdProblem,
   decryptToFile,
   encryptToFile,
+  expectationsProblem,
   inspectPackage,
   localKeyring,
   validateContext,
@@ -520,5 +522,75 @@ describe("key material", () => {
     const d = await tryDecrypt(out); // the module-level keyring, from the same key file
     expect(d.ok && d.plain.equals(plain)).toBe(true);
     kr.release();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 9: claim only what holds.
+describe("decrypt accepts only well-formed expectations and well-formed packages", () => {
+  const plain = bytes(F * 2 + 5, "issue-9");
+
+  test.each([
+    ["a dataset id that looks like an MRN", { datasetId: "MRN1234567" }],
+    ["a dataset id with a name", { datasetId: "Doe^Jane" }],
+    ["a policy hash in upper case", { policyHashes: [STRICT.toUpperCase()] }],
+    ["a policy hash that is a name", { policyHashes: ["strict"] }],
+    ["a short policy hash", { policyHashes: [STRICT.slice(1)] }],
+  ])("%s: ExpectationError before anything is read, quoting no value", async (_w, expect_) => {
+    const pkg = await encrypt(plain);
+    const d = await tryDecrypt(pkg.path, { expect: expect_ });
+    if (d.ok) throw new Error("decrypted");
+    expect(d.error).toBeInstanceOf(ExpectationError);
+    for (const v of Object.values(expect_).flat()) expect(d.error.message).not.toContain(v);
+    expect(ls(d.outDir)).toEqual([]);
+    expect(expectationsProblem({ policyHashes: [STRICT], ...expect_ })).not.toBeNull();
+  });
+
+  test.each([
+    ["an MRN as dataset id", { [CTX.dataset]: "MRN1234567" }],
+    ["a name as modality", { [CTX.modality]: "DOE^JANE" }],
+    ["a pixel digest that is not one", { [CTX.pixelDigest]: "19650412" }],
+  ])("a package whose context holds %s is refused, nothing written", async (_w, over) => {
+    const pkg = await encrypt(plain, { ctx: { ...context(), ...over } });
+    const message = await expectRefused(pkg.path);
+    expect(message).toMatch(/^the package's encryption context is refused: /);
+    for (const v of Object.values(over)) expect(message).not.toContain(v);
+  });
+
+  test("a package that lacks an imgsec context key is refused", async () => {
+    const ctx: Record<string, string> = { ...context() };
+    delete ctx[CTX.dataset];
+    const pkg = await encrypt(plain, { ctx });
+    expect(await expectRefused(pkg.path)).toMatch(/lacks imgsec:dataset/);
+  });
+
+  test("a file-system error is not a verdict on the package: it goes up as it is", async () => {
+    const pkg = await encrypt(plain);
+    const outDir = tmp();
+    const err = await decryptToFile(pkg.path, join(outDir, "missing", "out.dcm"), {
+      keyring: keyring.keyring,
+      expect: accept,
+    }).catch((e) => e);
+    expect(err).not.toBeInstanceOf(PackageRefusedError);
+    expect((err as NodeJS.ErrnoException).code).toBe("ENOENT");
+    expect(ls(outDir)).toEqual([]);
+  });
+
+  test("beforeCommit sees the authenticated context; if it throws, nothing is written", async () => {
+    const pkg = await encrypt(plain);
+    const outDir = tmp();
+    const seen: Record<string, string>[] = [];
+    const boom = new Error("audit record refused");
+    const err = await decryptToFile(pkg.path, join(outDir, "out.dcm"), {
+      keyring: keyring.keyring,
+      expect: accept,
+      beforeCommit: (ctx) => {
+        seen.push(ctx);
+        throw boom;
+      },
+    }).catch((e) => e);
+    expect(err).toBe(boom);
+    expect(seen[0][CTX.dataset]).toBe("study-a1");
+    expect(ls(outDir)).toEqual([]);
   });
 });
