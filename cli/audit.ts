@@ -11,7 +11,7 @@ import { AuditVerifyReport, verifyAuditLog } from "../handlers/audit/verify";
 import { keyFilePath, loadKey, signingPublicKeyPem, zeroize } from "../handlers/keys/keyfile";
 import { summarize } from "../policies/engine/result";
 import { trailPath } from "./audit-trail";
-import { writeFileAtomically } from "./fs-atomic";
+import { writeOutFile } from "./fs-atomic";
 
 export interface AuditVerifyCliOptions {
   pubkey?: string;
@@ -87,7 +87,7 @@ export function auditCommand(setExit: (code: number) => void): Command {
           `imgsec: note: the ${after} record(s) after checkpoint seq ${head.seq} are not signed yet and not covered by this head (open log)\n`,
         );
       if (opts.out) {
-        writeFileAtomically(opts.out, text);
+        writeOutFile(opts.out, text);
         process.stdout.write(`wrote ${opts.out} (log ${head.log}, seq ${head.seq})\n`);
       } else process.stdout.write(text);
       setExit(0);
@@ -107,7 +107,7 @@ export function auditCommand(setExit: (code: number) => void): Command {
     .action(async (opts: AuditPublicKeyCliOptions) => {
       const r = await runAuditPublicKey(opts);
       if (opts.out) {
-        writeFileAtomically(opts.out, r.pem);
+        writeOutFile(opts.out, r.pem);
         process.stdout.write(`wrote ${opts.out} (${r.alg}, signer ${r.fingerprint})\n`);
       } else process.stdout.write(r.pem);
       setExit(0);

@@ -1,7 +1,6 @@
 import { Command, Option } from "commander";
 import { initKeyFile, keyFilePath, signingPublicKeyPem } from "../handlers/keys/keyfile";
-import { writeFileAtomically } from "./fs-atomic";
-import { fsError } from "./errors";
+import { writeOutFile } from "./fs-atomic";
 
 /** `imgsec keys init`: a local key file of separate, purpose-bound keys (mode 0600). */
 export function keysCommand(setExit: (code: number) => void): Command {
@@ -43,14 +42,7 @@ export function keysCommand(setExit: (code: number) => void): Command {
     .action((opts: { keys?: string; out?: string; showPaths?: boolean }) => {
       const pem = signingPublicKeyPem(keyFilePath(opts.keys));
       if (opts.out) {
-        try {
-          writeFileAtomically(opts.out, pem);
-        } catch (e) {
-          throw fsError(e, "cannot write the --out file", {
-            path: opts.out,
-            showPaths: opts.showPaths,
-          });
-        }
+        writeOutFile(opts.out, pem, opts.showPaths);
       } else process.stdout.write(pem);
       setExit(0);
     });

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { writeFileAtomically } from "./fs-atomic";
+import { writeOutFile } from "./fs-atomic";
 import { auditCommand } from "./audit";
 import { keysCommand } from "./keys";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
@@ -105,7 +105,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         process.stderr.write(`${await recordCheck(report, opts)}\n`);
         const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
         if (opts.out) {
-          writeFileAtomically(opts.out, text);
+          writeOutFile(opts.out, text);
           const { verdictLine } = await import("../policies/engine/formats");
           const { summarize } = await import("../policies/engine/result");
           process.stderr.write(

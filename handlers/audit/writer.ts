@@ -25,6 +25,7 @@ import { lock } from "proper-lockfile";
 import { loadKey, loadSigningKey, zeroize } from "../keys/keyfile";
 import { checkActor, resolveActor } from "./actor";
 import { canonical, hmacHex, sha256Hex, ZERO_HASH } from "./canonical";
+import { fsyncDir } from "../fs/atomic";
 import { AuditLogError } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
 import { s3SinkFromEnv, S3SinkOptions, s3Sink } from "./s3";
@@ -614,17 +615,5 @@ class Writer implements AuditWriter {
         this.shipError = code(e);
       }
     }
-  }
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // not supported on every platform; the file's own fsync already ran
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -202,3 +202,23 @@ describe("keys", () => {
     expect(shown.stderr).toContain(PATIENT);
   });
 });
+
+describe("every --out (one helper: writeOutFile)", () => {
+  beforeAll(() => {
+    const tf = { resource: { aws_sns_topic: { t: { name: "t" } } } };
+    writeFileSync(at("stack.tf.json"), JSON.stringify(tf), { mode: 0o644 });
+  });
+
+  test.each([
+    ["audit public-key", ["audit", "public-key", "--out", `${PATIENT}-ro/a.pem`]],
+    ["audit head", ["audit", "head", "--out", `${PATIENT}-ro/run.head`]],
+    ["check", ["check", "stack.tf.json", "--out", `${PATIENT}-ro/r.json`]],
+  ])("%s into a folder that cannot be written: one line without the path", (_name, args) => {
+    const r = cli(args);
+    expectNoName(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("imgsec: "))).toEqual([
+      "imgsec: cannot write the --out file: EACCES",
+    ]);
+  });
+});
