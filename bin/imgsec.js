@@ -2,6 +2,10 @@
 "use strict";
 // No telemetry from CDKTF or HashiCorp tooling: synth must work offline.
 process.env.CHECKPOINT_DISABLE = process.env.CHECKPOINT_DISABLE || "1";
+// Node 22.1+ keeps compiled bytecode between runs (a no-op where unsupported): start-up is most of
+// a short command's time.
+const { enableCompileCache } = require("node:module");
+if (typeof enableCompileCache === "function") enableCompileCache();
 let cli;
 try {
   cli = require("../dist/cli/main.js");

@@ -1,39 +1,16 @@
 import { Command, Option } from "commander";
-import { createPublicKey, KeyObject } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { AuditHead, formatHead, logIdOf, readHeadArg } from "../handlers/audit/anchor";
-import { publicKeyFingerprint } from "../handlers/audit/canonical";
-import { AuditLogError } from "../handlers/audit/errors";
-import { parseS3Url, readS3Copy, readS3Log, s3ClientFromEnv } from "../handlers/audit/s3";
-import { checkpointAlgOf, KMS_SIGNER_ENV, kmsSigningPublicKey } from "../handlers/audit/signer";
-import { CheckpointAlg } from "../handlers/audit/schema";
-import { AuditVerifyReport, verifyAuditLog } from "../handlers/audit/verify";
-import { keyFilePath, loadKey, signingPublicKeyPem, zeroize } from "../handlers/keys/keyfile";
+import { auditLogPath, KMS_SIGNER_ENV } from "../handlers/audit/env";
+import { keyFilePath } from "../handlers/keys/keyfile";
+import type {
+  AuditHeadCliOptions,
+  AuditPublicKeyCliOptions,
+  AuditVerifyCliOptions,
+} from "./audit-run";
 import { summarize } from "../policies/engine/result";
-import { trailPath } from "./audit-trail";
 import { writeOutFile } from "./fs-atomic";
 
-export interface AuditVerifyCliOptions {
-  pubkey?: string;
-  kmsKey?: string;
-  keys?: string;
-  allowOpen?: boolean;
-  /** A head kept elsewhere: the line, or @FILE / FILE holding the line or its JSON. */
-  expectHead?: string;
-  /** The S3 Object Lock copy a local log is held to; false: none (--no-s3); default $IMGSEC_AUDIT_S3. */
-  s3?: string | false;
-  format: string;
-}
-
-export interface AuditHeadCliOptions extends AuditVerifyCliOptions {
-  out?: string;
-}
-
-export interface AuditPublicKeyCliOptions {
-  kmsKey?: string;
-  keys?: string;
-  out?: string;
-}
+// The work lives in audit-run.ts, imported when a subcommand runs: defining the commands stays cheap.
+const run = () => import("./audit-run");
 
 /** `imgsec audit verify`: is the audit log intact? Exit 0 intact, 1 tampered, 2 unusable. */
 export function auditCommand(setExit: (code: number) => void): Command {
@@ -48,6 +25,7 @@ export function auditCommand(setExit: (code: number) => void): Command {
       )
       .argument("<log>", "the log file, or s3://bucket/prefix/ (its S3 Object Lock copy)"),
   ).action(async (log: string, opts: AuditVerifyCliOptions) => {
+    const { formatAuditText, runAuditVerify } = await run();
     const report = await runAuditVerify(log, opts);
     if (opts.format === "json") {
       process.stdout.write(
@@ -69,7 +47,8 @@ export function auditCommand(setExit: (code: number) => void): Command {
   )
     .option("--out <file>", "write the head to this file instead of stdout")
     .action(async (log: string | undefined, opts: AuditHeadCliOptions) => {
-      const path = log ?? trailPath({ keys: opts.keys });
+      const path = log ?? auditLogPath(undefined, keyFilePath(opts.keys));
+      const { firstFail, formatHead, runAuditHead } = await run();
       const { report, head } = await runAuditHead(path, opts);
       if (!head) {
         // One line, like every refusal; the details are `audit verify`'s to show.
@@ -105,7 +84,7 @@ export function auditCommand(setExit: (code: number) => void): Command {
     .option("--keys <file>", "key file path (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
     .option("--out <file>", "write the PEM to this file instead of stdout")
     .action(async (opts: AuditPublicKeyCliOptions) => {
-      const r = await runAuditPublicKey(opts);
+      const r = await (await run()).runAuditPublicKey(opts);
       if (opts.out) {
         writeOutFile(opts.out, r.pem);
         process.stdout.write(`wrote ${opts.out} (${r.alg}, signer ${r.fingerprint})\n`);
@@ -146,168 +125,4 @@ function verifyOptions(cmd: Command): Command {
     .addOption(
       new Option("--format <format>", "output format").choices(["text", "json"]).default("text"),
     );
-}
-
-const firstFail = (r: AuditVerifyReport) =>
-  r.results.find((x) => x.status === "FAIL")?.message ?? "see imgsec audit verify";
-
-/**
- * Verifies the log as `audit verify` does, and returns its head: the last checkpoint's, if the
- * log is intact (a head of a tampered log would anchor the tampering). AuditLogError when the
- * log has no signed checkpoint yet.
- */
-export async function runAuditHead(
-  log: string,
-  opts: Omit<AuditVerifyCliOptions, "format">,
-): Promise<{ report: AuditVerifyReport; head?: AuditHead }> {
-  const report = await runAuditVerify(log, opts);
-  if (!report.intact) return { report };
-  if (!report.head || !report.lastCheckpoint?.verified)
-    throw new AuditLogError(`audit log ${report.resource} has no signed checkpoint yet: no head`);
-  return { report, head: report.head };
-}
-
-/** The KMS key the options (or IMGSEC_AUDIT_SIGNING_KMS_KEY) name, if any. */
-function kmsKeyOf(opts: { kmsKey?: string }): string | undefined {
-  return opts.kmsKey || process.env[KMS_SIGNER_ENV] || undefined;
-}
-
-/**
- * The checkpoint public key as PEM (SPKI), with its alg and the fingerprint the log's open record
- * names as `signer`: from KMS GetPublicKey when a KMS key is named, else from the key file.
- */
-export async function runAuditPublicKey(
-  opts: Omit<AuditPublicKeyCliOptions, "out">,
-): Promise<{ pem: string; alg: CheckpointAlg; fingerprint: string }> {
-  const kmsKey = kmsKeyOf(opts);
-  const key = kmsKey
-    ? await kmsSigningPublicKey(kmsKey)
-    : createPublicKey(signingPublicKeyPem(keyFilePath(opts.keys)));
-  return {
-    pem: key.export({ format: "pem", type: "spki" }).toString(),
-    alg: checkpointAlgOf(key) as CheckpointAlg,
-    fingerprint: publicKeyFingerprint(key),
-  };
-}
-
-/** Loads the keys the options name and verifies the log; AuditLogError/KeyFileError if unusable. */
-export async function runAuditVerify(
-  log: string,
-  opts: Omit<AuditVerifyCliOptions, "format">,
-): Promise<AuditVerifyReport> {
-  // A malformed head is a usage error: reported before any key or S3 work.
-  const expectHead = opts.expectHead !== undefined ? readHeadArg(opts.expectHead) : undefined;
-  // An auditor with --pubkey (or a KMS key) needs no key file; the key file is used when named
-  // (flag or env), or by default when there is neither.
-  const kmsKey = opts.pubkey ? undefined : kmsKeyOf(opts);
-  const publicSource = opts.pubkey ?? kmsKey;
-  const keysPath = publicSource ? (opts.keys ?? process.env.IMGSEC_KEYS) : keyFilePath(opts.keys);
-  if (!publicSource && !existsSync(keysPath as string))
-    throw new AuditLogError(
-      `no key to verify with: pass --pubkey FILE (the PEM from \`imgsec audit public-key\`), --kms-key ARN or --keys FILE (no key file at ${keysPath})`,
-    );
-  const publicKey = opts.pubkey
-    ? readPublicKey(opts.pubkey)
-    : kmsKey
-      ? await kmsSigningPublicKey(kmsKey)
-      : createPublicKey(signingPublicKeyPem(keysPath as string));
-  const auditKey = keysPath ? loadKey(keysPath, "audit").key : undefined;
-  const verifyOpts = { auditKey, publicKey, allowOpen: opts.allowOpen, expectHead };
-  try {
-    if (log.startsWith("s3://")) {
-      if (typeof opts.s3 === "string")
-        throw new AuditLogError(
-          `--s3 holds a local log to its S3 copy, and ${log} is the copy itself: drop --s3`,
-        );
-      const { bucket, prefix } = parseS3Url(log);
-      const client = s3ClientFromEnv();
-      try {
-        const bytes = await readS3Log(client, bucket, prefix);
-        return verifyAuditLog(bytes, { ...verifyOpts, resource: log });
-      } finally {
-        client.destroy();
-      }
-    }
-    const copy = await readCopyOf(log, opts.s3);
-    return verifyAuditLog({ path: log }, { ...verifyOpts, copy });
-  } finally {
-    zeroize(auditKey);
-  }
-}
-
-/**
- * The S3 Object Lock copy of a local log, when --s3 or IMGSEC_AUDIT_S3 names where copies go.
- * An unreachable copy is an error, never a silent pass. A log whose first line names no log id
- * has no copy to find; the verifier reports that line itself.
- */
-async function readCopyOf(
-  log: string,
-  flag: string | false | undefined,
-): Promise<{ bytes: Buffer; location: string } | undefined> {
-  const url = flag === false ? undefined : flag || process.env.IMGSEC_AUDIT_S3 || undefined;
-  if (!url) return undefined;
-  const source = flag ? "--s3" : "IMGSEC_AUDIT_S3";
-  const { bucket, prefix } = parseS3Url(url);
-  const id = logIdOf(log);
-  if (!id) return undefined;
-  const client = s3ClientFromEnv();
-  try {
-    return await readS3Copy(client, bucket, prefix, id);
-  } catch (e) {
-    if (!(e instanceof AuditLogError)) throw e;
-    throw new AuditLogError(
-      `${e.message} (the S3 Object Lock copy ${source} names; --no-s3 verifies the local log alone)`,
-    );
-  } finally {
-    client.destroy();
-  }
-}
-
-function readPublicKey(file: string): KeyObject {
-  let pem: string;
-  try {
-    pem = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new AuditLogError(`cannot read --pubkey ${file}: ${(e as NodeJS.ErrnoException).code}`);
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch {
-    throw new AuditLogError(`--pubkey ${file} is not a PEM public key`);
-  }
-  if (!checkpointAlgOf(key))
-    throw new AuditLogError(
-      `--pubkey ${file} is a ${key.asymmetricKeyType} key, not an audit checkpoint key (Ed25519, or ECDSA P-256 from KMS)`,
-    );
-  return key;
-}
-
-export function formatAuditText(r: AuditVerifyReport): string {
-  const lines: string[] = [];
-  const verdict = !r.intact
-    ? `TAMPERED: ${r.firstBadMessage ?? firstFail(r)}`
-    : r.results.some((x) => x.status === "WARN")
-      ? "INTACT, with warnings"
-      : "INTACT";
-  lines.push(`audit log ${r.resource}${r.log ? ` (log ${r.log})` : ""}: ${verdict}`);
-  if (r.firstBad)
-    lines.push(
-      `  first bad record: line ${r.firstBad.line}${r.firstBad.seq !== undefined ? `, seq ${r.firstBad.seq}` : ""}, ${r.firstBad.kind}`,
-    );
-  for (const x of r.results) {
-    lines.push(`  ${x.status} ${x.rule} ${x.title}`);
-    lines.push(`       ${x.message}`);
-  }
-  const c = r.counts;
-  lines.push(
-    `${c.records} records (${c.events} events, ${c.checkpoints} checkpoints) in ${c.lines} lines; ` +
-      (r.lastCheckpoint
-        ? // The checkpoint's own line hash: what a head kept elsewhere (`audit head`) names.
-          `last ${r.lastCheckpoint.verified ? "verified " : ""}checkpoint seq ${r.lastCheckpoint.seq} (line ${r.lastCheckpoint.line})${r.head ? `, ${r.head.hash}` : ""}`
-        : "no verified checkpoint"),
-  );
-  if (!r.checked.hmac)
-    lines.push("HMACs not checked (no audit key): chain and signatures were verified.");
-  return lines.join("\n") + "\n";
 }

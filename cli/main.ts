@@ -266,7 +266,7 @@ async function runDemo(out: string): Promise<number> {
   const { keyFilePath, initKeyFile } = await import("../handlers/keys/keyfile");
   const { formatDeidText, runDeid } = await import("./deid");
   const packages = await import("./packages");
-  const { formatAuditText, runAuditVerify } = await import("./audit");
+  const { formatAuditText, runAuditVerify } = await import("./audit-run");
   const { trailPath } = await import("./audit-trail");
   const step = (s: string) => process.stderr.write(`\n== ${s}\n`);
 

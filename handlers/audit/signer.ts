@@ -27,7 +27,7 @@ export interface CheckpointSigner {
 }
 
 /** Env naming the KMS key (an ARN) that signs checkpoints instead of the key file's Ed25519 key. */
-export const KMS_SIGNER_ENV = "IMGSEC_AUDIT_SIGNING_KMS_KEY";
+export { KMS_SIGNER_ENV } from "./env";
 
 /** The algorithm a public key verifies: Ed25519, or ECDSA over P-256 with SHA-256. */
 export function checkpointAlgOf(key: KeyObject): CheckpointAlg | undefined {

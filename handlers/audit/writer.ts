@@ -20,36 +20,25 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { lock } from "proper-lockfile";
 import { loadKey, loadSigningKey, zeroize } from "../keys/keyfile";
 import { checkActor, resolveActor } from "./actor";
 import { canonical, hmacHex, sha256Hex, ZERO_HASH } from "./canonical";
 import { fsyncDir } from "../fs/atomic";
+import { auditLogPath } from "./env";
+
+export { auditLogPath, DEFAULT_AUDIT_LOG } from "./env";
 import { AuditLogError } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
 import { s3SinkFromEnv, S3SinkOptions, s3Sink } from "./s3";
 import { AuditEvent, OpenRecordSchema, validateEvent } from "./schema";
 import { CheckpointSigner, ed25519Signer, KMS_SIGNER_ENV, kmsSigner } from "./signer";
 
-export const DEFAULT_AUDIT_LOG = join(".imgsec", "audit.jsonl");
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 // Appends queued while a batch is being written go out together in the next one (group commit).
 const MAX_BATCH = 1000;
 const NEWLINE = 0x0a;
-
-/**
- * Audit log path: the flag, then IMGSEC_AUDIT_LOG, then audit.jsonl beside the key file (so
- * .imgsec/audit.jsonl by default). A log is bound to the audit key that sealed it, so a log kept
- * next to its key file follows it when the key file lives elsewhere.
- */
-export function auditLogPath(flag?: string, keysPath?: string): string {
-  return (
-    flag ??
-    process.env.IMGSEC_AUDIT_LOG ??
-    (keysPath ? join(dirname(keysPath), "audit.jsonl") : DEFAULT_AUDIT_LOG)
-  );
-}
 
 export interface OpenAuditLogOptions {
   /** Default: auditLogPath(undefined, keysPath) (IMGSEC_AUDIT_LOG, then beside the key file). */

@@ -144,7 +144,7 @@ describeWithMoto("the S3 Object Lock sink (moto)", (moto) => {
   });
 
   test("imgsec audit verify s3://bucket/prefix/ verifies the Object Lock copy", async () => {
-    const { runAuditVerify } = await import("../../cli/audit");
+    const { runAuditVerify } = await import("../../cli/audit-run");
     const { keys } = await writeLog(12, "cli/");
     const saved = { ...process.env };
     Object.assign(process.env, moto().env);
