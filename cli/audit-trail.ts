@@ -1,4 +1,5 @@
-import { AuditEvent, AuditWriter, auditLogPath, openAuditLog } from "../handlers/audit";
+import type { AuditEvent } from "../handlers/audit/schema";
+import { AuditWriter, auditLogPath, openAuditLog } from "../handlers/audit/writer";
 import { KeyFileError, keyFilePath } from "../handlers/keys/keyfile";
 
 /** The audit flags every subcommand shares. commander turns `--no-audit` into `audit: false`. */

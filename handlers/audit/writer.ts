@@ -31,7 +31,7 @@ import { auditLogPath } from "./env";
 export { auditLogPath, DEFAULT_AUDIT_LOG } from "./env";
 import { AuditLogError } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
-import { s3SinkFromEnv, S3SinkOptions, s3Sink } from "./s3";
+import type { S3SinkOptions } from "./s3";
 import { AuditEvent, OpenRecordSchema, validateEvent } from "./schema";
 import { CheckpointSigner, ed25519Signer, KMS_SIGNER_ENV, kmsSigner } from "./signer";
 
@@ -147,6 +147,13 @@ function tornMessage(path: string, what: string): string {
   );
 }
 
+/** The S3 Object Lock sink the options (or IMGSEC_AUDIT_S3) ask for; the AWS SDK loads only then. */
+async function s3SinkFor(s3: S3SinkOptions | false | undefined): Promise<AuditSink | undefined> {
+  if (s3 === false || (s3 === undefined && !process.env.IMGSEC_AUDIT_S3)) return undefined;
+  const m = await import("./s3");
+  return s3 === undefined ? m.s3SinkFromEnv() : m.s3Sink(s3);
+}
+
 export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWriter> {
   const every = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   if (!Number.isInteger(every) || every < 1 || every > 1_000_000)
@@ -154,7 +161,7 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWrit
   const actor = opts.actor !== undefined ? checkActor(opts.actor) : await resolveActor();
   const sinks: AuditSink[] = [];
   if (opts.sink) sinks.push(opts.sink);
-  const s3 = opts.s3 === undefined ? s3SinkFromEnv() : opts.s3 ? s3Sink(opts.s3) : undefined;
+  const s3 = await s3SinkFor(opts.s3);
   if (s3) sinks.push(s3);
   // The HMAC key first: a missing key file is a KeyFileError before any KMS call.
   const { key, id } = loadKey(opts.keysPath, "audit");
