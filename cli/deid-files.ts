@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   createReadStream,
   createWriteStream,
@@ -5,13 +6,15 @@ import {
   readdirSync,
   readlinkSync,
   realpathSync,
+  rmSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { DeidResult } from "../handlers/dicom";
-import { writeAtomicallyFrom } from "../handlers/fs/atomic";
-import { fsError } from "./errors";
+import { swapChunks } from "../handlers/dicom/byteswap";
+import { tempNameFor } from "../handlers/fs/atomic";
+import { errnoCode, fsError } from "./errors";
 
 /** The input no longer has the bytes the scan saw (truncated or replaced while being read). */
 export class InputChangedError extends Error {
@@ -106,41 +109,107 @@ export function isWithin(p: string, dir: string): boolean {
   return a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
 }
 
-/**
- * Writes a de-identified result: header bytes and copied source ranges, to a temporary name in
- * the output folder, fsync'ed and renamed to `<name>` only when complete (handlers/fs/atomic).
- */
-export async function writeResult(
-  inputPath: string,
-  result: Extract<DeidResult, { status: "deidentified" }>,
-  outDir: string,
-  name: string,
-): Promise<number> {
-  let written = 0;
-  // One pipeline from a generator of the parts: every read and write error reaches the await.
-  async function* chunks(): AsyncGenerator<Buffer> {
-    for (const part of result.parts) {
-      if ("bytes" in part) {
-        written += part.bytes.length;
-        yield part.bytes;
-      } else if (part.length > 0) {
-        let copied = 0;
-        for await (const chunk of createReadStream(inputPath, {
-          start: part.sourceOffset,
-          end: part.sourceOffset + part.length - 1,
-          highWaterMark: 1 << 20,
-        }) as AsyncIterable<Buffer>) {
-          copied += chunk.length;
-          yield chunk;
-        }
-        // A file cut short since it was scanned would give a shorter, broken output.
-        if (copied !== part.length) throw new InputChangedError();
-        written += copied;
+type Deidentified = Extract<DeidResult, { status: "deidentified" }>;
+
+/** A result's bytes, in order: header bytes and the source ranges copied from the input. */
+async function* resultChunks(inputPath: string, result: Deidentified): AsyncGenerator<Buffer> {
+  for (const part of result.parts) {
+    if ("bytes" in part) {
+      yield part.bytes;
+    } else if (part.length > 0) {
+      let copied = 0;
+      const range = createReadStream(inputPath, {
+        start: part.sourceOffset,
+        end: part.sourceOffset + part.length - 1,
+        highWaterMark: 1 << 20,
+      }) as AsyncIterable<Buffer>;
+      // Big endian input: pixel data swapped to little endian while streaming.
+      for await (const chunk of swapChunks(range, "swap" in part ? part.swap : 0)) {
+        copied += chunk.length;
+        yield chunk;
       }
+      // A file cut short since it was scanned would give a shorter, broken output.
+      if (copied !== part.length) throw new InputChangedError();
     }
   }
-  await writeAtomicallyFrom(join(outDir, name), { mode: 0o644 }, (tmp) =>
-    pipeline(Readable.from(chunks()), createWriteStream(tmp, { flags: "wx", mode: 0o644 })),
-  );
-  return written;
+}
+
+/** The SHA-256 digest of some chunks, as they pass through, and their length. */
+function hashing(chunks: AsyncIterable<Buffer>) {
+  const hash = createHash("sha256");
+  const seen = { bytes: 0, digest: () => `sha256:${hash.digest("hex")}` };
+  async function* pass(): AsyncGenerator<Buffer> {
+    for await (const c of chunks) {
+      hash.update(c);
+      seen.bytes += c.length;
+      yield c;
+    }
+  }
+  return { seen, stream: pass() };
+}
+
+/** What a result was written as (or would be): its digest (sha256:<hex>) and size. */
+export interface ResultDigest {
+  digest: string;
+  bytes: number;
+}
+
+/**
+ * Writes a de-identified result to a temporary name beside `target` (header bytes and copied
+ * source ranges, hashed on the way), for commitNoClobber (handlers/fs/atomic) to put in place.
+ * On failure the temporary file is removed.
+ */
+export async function writeResultTemp(
+  inputPath: string,
+  result: Deidentified,
+  target: string,
+): Promise<ResultDigest & { tmp: string }> {
+  const tmp = tempNameFor(target);
+  const { seen, stream } = hashing(resultChunks(inputPath, result));
+  try {
+    // One pipeline from a generator of the parts: every read and write error reaches the await.
+    await pipeline(Readable.from(stream), createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return { tmp, digest: seen.digest(), bytes: seen.bytes };
+}
+
+/** The digest a result would have, without writing it (an output of that name exists already). */
+export async function digestResult(inputPath: string, result: Deidentified): Promise<ResultDigest> {
+  const { seen, stream } = hashing(resultChunks(inputPath, result));
+  for await (const chunk of stream) void chunk;
+  return { digest: seen.digest(), bytes: seen.bytes };
+}
+
+/**
+ * The digest of a file already in the output folder: undefined when nothing is there, "unreadable"
+ * (equal to no digest) when it is not a regular file or cannot be read. Symlinks are not followed.
+ */
+export async function digestExisting(path: string): Promise<string | undefined> {
+  try {
+    if (!lstatSync(path).isFile()) return "unreadable";
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+      hash.update(chunk as Buffer);
+    return `sha256:${hash.digest("hex")}`;
+  } catch (e) {
+    return errnoCode(e) === "ENOENT" ? undefined : "unreadable";
+  }
+}
+
+/**
+ * The regular `.dcm` files directly in the output folder (outputs of earlier runs), not counting
+ * temporary (dot) names; 0 when the folder does not exist yet.
+ */
+export function countOutputs(outDir: string, showPaths?: boolean): number {
+  try {
+    return readdirSync(outDir, { withFileTypes: true }).filter(
+      (d) => d.isFile() && d.name.endsWith(".dcm") && !d.name.startsWith("."),
+    ).length;
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return 0;
+    throw fsError(e, "cannot read the output folder", { path: outDir, showPaths });
+  }
 }

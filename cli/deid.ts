@@ -12,8 +12,15 @@ import {
 } from "../handlers/dicom";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { UsageError, errnoCode, fsError } from "./errors";
-import { FileOutcome, WorkerConfig, deidentifyPath } from "./deid-core";
-import { displayPath, isWithin, listInputs, realPathOf } from "./deid-files";
+import {
+  DeidStatus,
+  FileOutcome,
+  OutputClaims,
+  WorkerConfig,
+  WorkerMessage,
+  deidentifyPath,
+} from "./deid-core";
+import { countOutputs, displayPath, isWithin, listInputs, realPathOf } from "./deid-files";
 import { AuditFlags, openTrail } from "./audit-trail";
 
 export interface DeidCliOptions extends AuditFlags {
@@ -26,11 +33,19 @@ export interface DeidCliOptions extends AuditFlags {
   showPaths?: boolean;
 }
 
+/**
+ * Every input is counted once, in exactly one of deidentified, duplicates, conflicts, quarantined
+ * and rejected. `deidentified` is the number of outputs this run wrote; `existingOutputs` the
+ * `.dcm` outputs the folder held before it: the folder now holds their sum.
+ */
 export interface DeidSummary {
   inputs: number;
   deidentified: number;
+  duplicates: number;
+  conflicts: number;
   quarantined: number;
   rejected: number;
+  existingOutputs: number;
   seconds: number;
   megabytesIn: number;
   options: OptionName[];
@@ -39,7 +54,14 @@ export interface DeidSummary {
 export interface DeidReport {
   summary: DeidSummary;
   reasons: Record<string, number>;
-  files: { input: string; status: FileOutcome["status"]; reason?: string; output?: string }[];
+  files: {
+    input: string;
+    status: DeidStatus;
+    reason?: string;
+    output?: string;
+    /** duplicate, conflict: the other input (shown as `input` is), or "existing" (an earlier output). */
+    other?: string;
+  }[];
   /** Where the audit records went (or why not). */
   audit: string;
 }
@@ -94,7 +116,12 @@ function loadMapping(path: string, showPaths: boolean | undefined): PseudonymMap
   }
 }
 
-/** Runs de-identification over a file or folder; never modifies inputs. */
+/** Whether the run has findings (exit 1): anything but de-identified or duplicate inputs. */
+export function deidHasFindings(s: DeidSummary): boolean {
+  return s.conflicts + s.quarantined + s.rejected > 0;
+}
+
+/** Runs de-identification over a file or folder; never modifies inputs or earlier outputs. */
 export async function runDeid(
   input: string,
   output: string,
@@ -142,12 +169,14 @@ export async function runDeid(
         )
       : undefined;
   const started = process.hrtime.bigint();
+  let existingOutputs = 0;
   try {
     try {
       mkdirSync(output, { recursive: true });
     } catch (e) {
       throw fsError(e, "cannot create the output folder", where(output));
     }
+    existingOutputs = countOutputs(output, opts.showPaths);
     bar?.start(files.length, 0);
     // A new code is saved before the output that carries it is written: a run that stops midway
     // never leaves outputs whose pseudonyms the mapping cannot resolve.
@@ -164,10 +193,13 @@ export async function runDeid(
     // Each file's record is appended as soon as its outcome is known (validated before any
     // output was written, see deidentifyPath): one record per object, never an input's name.
     if (jobs === 1) {
+      const claims = new OutputClaims();
       for (let i = 0; i < files.length; i++) {
         outcomes[i] = await deidentifyPath(files[i], config, mapping, {
           beforeCommit: saveMapping,
+          claim: (name, digest) => claims.claim(i, name, digest),
         });
+        claims.settle(i, outcomes[i].holder);
         await trail.append(outcomes[i].audit);
         bar?.increment();
       }
@@ -200,34 +232,44 @@ export async function runDeid(
   for (const o of outcomes)
     if (o.reason)
       reasons[`${o.status}: ${o.reason}`] = (reasons[`${o.status}: ${o.reason}`] ?? 0) + 1;
-  const count = (s: FileOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
+  const count = (s: DeidStatus) => outcomes.filter((o) => o.status === s).length;
+  // Input names can carry PHI: files are named by position unless --show-paths asks otherwise.
+  const label = (i: number) => (opts.showPaths ? displayPath(input, files[i]) : `#${i + 1}`);
   return {
     summary: {
       inputs: files.length,
       deidentified: count("deidentified"),
+      duplicates: count("duplicate"),
+      conflicts: count("conflict"),
       quarantined: count("quarantined"),
       rejected: count("rejected"),
+      existingOutputs,
       seconds: Math.round(seconds * 1000) / 1000,
       megabytesIn: Math.round(outcomes.reduce((n, o) => n + o.bytesIn, 0) / 1e4) / 100,
       options,
     },
     reasons,
-    // Input names can carry PHI: files are named by position unless --show-paths asks otherwise.
     files: outcomes.map((o, i) => ({
-      input: opts.showPaths ? displayPath(input, files[i]) : `#${i + 1}`,
+      input: label(i),
       status: o.status,
       ...(o.reason ? { reason: o.reason } : {}),
       ...(o.output ? { output: o.output } : {}),
+      ...(o.other !== undefined
+        ? { other: o.other === "existing" ? "existing" : label(o.other) }
+        : {}),
     })),
     audit: trail.note,
   };
 }
 
 /**
- * Runs `files` through `jobs` worker threads. Each worker gets its own copy of the key in shared
- * memory, so that this thread can zero it whatever happens to the worker (the worker zeroes it too
- * on every way out); a copy is zeroed only once its worker has exited, so no worker ever goes on
- * with a wiped key. When a worker fails, the others finish their current file and stop.
+ * Runs `files` through `jobs` worker threads. Output names are claimed through `claims`, here in
+ * the main thread: a worker asks before it puts an output in place, and its claim is settled when
+ * its outcome arrives (released if the worker stops first). Each worker gets its own copy of the
+ * key in shared memory, so that this thread can zero it whatever happens to the worker (the
+ * worker zeroes it too on every way out); a copy is zeroed only once its worker has exited, so no
+ * worker ever goes on with a wiped key. When a worker fails, the others finish their current file
+ * and stop.
  */
 export async function runPool(
   files: string[],
@@ -235,6 +277,7 @@ export async function runPool(
   jobs: number,
   onOutcome: (index: number, outcome: FileOutcome) => void,
   script = join(__dirname, "deid-worker.js"),
+  claims = new OutputClaims(),
 ): Promise<void> {
   let next = 0;
   let failure: unknown;
@@ -258,16 +301,31 @@ export async function runPool(
             resolveWorker();
             return;
           }
+          // The file this worker is on: its claim is released if it stops without an outcome.
+          let current: number | undefined;
           const feed = () => {
             if (failure !== undefined || next >= files.length) {
               worker.postMessage("exit");
               return;
             }
             const index = next++;
+            current = index;
             worker.postMessage({ index, path: files[index] });
           };
-          worker.on("message", (m: FileOutcome & { index: number }) => {
-            const { index, ...outcome } = m;
+          worker.on("message", (m: WorkerMessage) => {
+            if (m.type === "claim") {
+              void claims.claim(m.index, m.name, m.digest).then((answer) => {
+                try {
+                  worker.postMessage({ claim: answer });
+                } catch {
+                  // the worker has stopped; its exit releases what it held
+                }
+              });
+              return;
+            }
+            const { index, outcome } = m;
+            current = undefined;
+            claims.settle(index, outcome.holder);
             try {
               onOutcome(index, outcome);
             } catch (e) {
@@ -281,6 +339,7 @@ export async function runPool(
             void worker.terminate();
           });
           worker.on("exit", (code) => {
+            if (current !== undefined) claims.settle(current);
             if (code !== 0) fail(new Error(`a de-identification worker stopped (exit ${code})`));
             resolveWorker();
           });
@@ -299,11 +358,24 @@ export async function runPool(
 export function formatDeidText(r: DeidReport, output: string): string {
   const s = r.summary;
   const lines = [
-    `de-identified ${s.deidentified}, quarantined ${s.quarantined}, rejected ${s.rejected} (of ${s.inputs} inputs, ${s.megabytesIn} MB) in ${s.seconds.toFixed(2)} s → ${output}`,
-    `options: ${s.options.length ? s.options.join(", ") : "none (Basic Application Level Confidentiality Profile)"}`,
+    `de-identified ${s.deidentified}, duplicates ${s.duplicates}, conflicts ${s.conflicts}, quarantined ${s.quarantined}, rejected ${s.rejected} (of ${s.inputs} inputs, ${s.megabytesIn} MB) in ${s.seconds.toFixed(2)} s → ${output}`,
   ];
+  if (s.existingOutputs > 0)
+    lines.push(
+      `outputs: ${s.deidentified} written by this run, ${s.existingOutputs} already there before it (none replaced)`,
+    );
+  lines.push(
+    `options: ${s.options.length ? s.options.join(", ") : "none (Basic Application Level Confidentiality Profile)"}`,
+  );
   for (const [reason, n] of Object.entries(r.reasons).sort()) lines.push(`  ${n} × ${reason}`);
-  for (const f of r.files)
-    if (f.status !== "deidentified") lines.push(`  input ${f.input}: ${f.status}: ${f.reason}`);
+  // Every input that is not in the output as itself, except duplicates of earlier outputs (a
+  // resumed run would list them all; they are counted above).
+  for (const f of r.files) {
+    if (f.status === "deidentified" || (f.status === "duplicate" && f.other === "existing"))
+      continue;
+    const other = f.other !== undefined && f.other !== "existing" ? ` (input ${f.other})` : "";
+    const more = f.status === "conflict" ? ": not written" : "";
+    lines.push(`  input ${f.input}: ${f.status}: ${f.reason}${other}${more}`);
+  }
   return lines.join("\n") + "\n";
 }

@@ -146,13 +146,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(noAuditOption(true))
     .addOption(formatOption())
     .action(async (input: string, output: string, opts: DeidCommandOptions) => {
-      const { formatDeidText, runDeid } = await import("./deid");
+      const { deidHasFindings, formatDeidText, runDeid } = await import("./deid");
       const report = await runDeid(input, output, opts);
       if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else process.stdout.write(formatDeidText(report, output));
       process.stderr.write(`${report.audit}\n`);
-      const s = report.summary;
-      setExit(s.quarantined + s.rejected > 0 ? EXIT_FINDINGS : EXIT_OK);
+      setExit(deidHasFindings(report.summary) ? EXIT_FINDINGS : EXIT_OK);
     });
 
   program
@@ -317,7 +316,7 @@ async function runDemo(out: string): Promise<number> {
 
   const bad =
     failed ||
-    deid.summary.rejected > 0 ||
+    deid.summary.rejected + deid.summary.conflicts > 0 ||
     (enc.summary.refused as number) + (enc.summary.failed as number) > 0 ||
     ver.summary.failed + ver.summary.unusable > 0 ||
     !audit.intact;

@@ -3,25 +3,29 @@
 #
 #   dcmtk          dcmdump, dcmodify, dcmconv, dcmftest, ...   (DCMTK)
 #   libgdcm-tools  gdcmdump, gdcmanon, gdcmconv, ...           (GDCM)
+#   dicom3tools    dciodvfy (IOD validator), dcdump, ...       (David Clunie's dicom3tools)
 #
 # from Debian's own archive with apt-get, pinned to the versions that Debian 12
 # (bookworm) serves. Re-runs are quick: when the pinned versions are already
-# installed and `dcmdump --version` / `gdcmdump --version` answer, nothing is
-# downloaded and apt is not touched.
+# installed and `dcmdump --version` / `gdcmdump --version` / `dciodvfy -version`
+# answer, nothing is downloaded and apt is not touched.
 #
 #   scripts/setup-dicom-tools.sh
-#   DICOM_TOOLS_SKIP_GDCM=1 scripts/setup-dicom-tools.sh   # dcmtk only
+#   DICOM_TOOLS_SKIP_GDCM=1 scripts/setup-dicom-tools.sh          # without gdcm
+#   DICOM_TOOLS_SKIP_DICOM3TOOLS=1 scripts/setup-dicom-tools.sh   # without dicom3tools
 #
 # Needs root (or password-less `sudo -n`). All messages go to stderr.
 #
 # When Debian moves a package (a point release or a security update replaces
-# the pinned version), `apt-cache policy dcmtk libgdcm-tools` shows the version
+# the pinned version), `apt-cache policy dcmtk libgdcm-tools dicom3tools` shows the version
 # served now: update the pins below in the same change.
 set -euo pipefail
 
 # --- pinned versions (Debian 12 "bookworm", main) ---------------------------
 DCMTK_VERSION="3.6.7-9~deb12u4"  # dcmdump --version: "dcmdump: ... v3.6.7 ..."
 GDCM_VERSION="3.0.21-1"          # gdcmdump --version: "gdcmdump: gdcm 3.0.21 ..."
+# dciodvfy -version (on stderr): "dicom3tools Version: 1.00.snapshot.20220618093127"
+DICOM3TOOLS_VERSION="1.00~20220618093127-2"
 # ---------------------------------------------------------------------------
 
 log() { printf '[setup-dicom-tools] %s\n' "$*" >&2; }
@@ -50,8 +54,27 @@ tool_ok() {
   grep -Fq "${want}" <<<"${out}"
 }
 
+# the version line dciodvfy prints for a dicom3tools Debian version:
+# 1.00~20220618093127-2 -> "1.00.snapshot.20220618093127"
+dicom3tools_reported() {
+  local up
+  up="$(upstream "$1")"
+  printf '%s.snapshot.%s' "${up%%~*}" "${up#*~}"
+}
+
+# dciodvfy_ok -> 0 if dciodvfy is on PATH and reports the pinned dicom3tools version. It has no
+# --version: `-version` prints "dicom3tools Version: ..." on stderr (and exits 0).
+dciodvfy_ok() {
+  local out
+  command -v dciodvfy >/dev/null 2>&1 || return 1
+  out="$(dciodvfy -version 2>&1 </dev/null || true)"
+  grep -Fq "dicom3tools Version: $(dicom3tools_reported "${DICOM3TOOLS_VERSION}")" <<<"${out}"
+}
+
 want_gdcm=1
 [[ "${DICOM_TOOLS_SKIP_GDCM:-0}" == "1" ]] && want_gdcm=0
+want_d3t=1
+[[ "${DICOM_TOOLS_SKIP_DICOM3TOOLS:-0}" == "1" ]] && want_d3t=0
 
 dcmtk_ok=0
 gdcm_ok=0
@@ -64,17 +87,26 @@ if [[ "${want_gdcm}" == "0" ]] ||
     tool_ok gdcmdump "$(upstream "${GDCM_VERSION}")"; }; then
   gdcm_ok=1
 fi
+d3t_ok=0
+if [[ "${want_d3t}" == "0" ]] ||
+  { [[ "$(installed_version dicom3tools)" == "${DICOM3TOOLS_VERSION}" ]] && dciodvfy_ok; }; then
+  d3t_ok=1
+fi
 
-if [[ "${dcmtk_ok}" == "1" && "${gdcm_ok}" == "1" ]]; then
+if [[ "${dcmtk_ok}" == "1" && "${gdcm_ok}" == "1" && "${d3t_ok}" == "1" ]]; then
   log "dcmtk ${DCMTK_VERSION} already installed: $(dcmdump --version 2>&1 | head -n 1)"
-  [[ "${want_gdcm}" == "1" ]] &&
+  if [[ "${want_gdcm}" == "1" ]]; then
     log "libgdcm-tools ${GDCM_VERSION} already installed: $(gdcmdump --version 2>&1 | head -n 1)"
+  fi
+  if [[ "${want_d3t}" == "1" ]]; then
+    log "dicom3tools ${DICOM3TOOLS_VERSION} already installed: $(dciodvfy -version 2>&1 </dev/null | head -n 1)"
+  fi
   exit 0
 fi
 
 # --- we have to install: need apt-get and root ------------------------------
 command -v apt-get >/dev/null 2>&1 ||
-  die "apt-get not found: this script installs dcmtk ${DCMTK_VERSION} and libgdcm-tools ${GDCM_VERSION} from Debian's archive (Debian 12 bookworm). Install them with your system's package manager instead."
+  die "apt-get not found: this script installs dcmtk ${DCMTK_VERSION}, libgdcm-tools ${GDCM_VERSION} and dicom3tools ${DICOM3TOOLS_VERSION} from Debian's archive (Debian 12 bookworm). Install them with your system's package manager instead."
 
 SUDO=()
 if [[ "$(id -u)" != "0" ]]; then
@@ -82,7 +114,7 @@ if [[ "$(id -u)" != "0" ]]; then
     SUDO=(sudo -n)
     log "not root: using sudo -n"
   else
-    die "must run as root (or with password-less sudo) to apt-get install dcmtk=${DCMTK_VERSION} libgdcm-tools=${GDCM_VERSION}. Re-run as: sudo $0"
+    die "must run as root (or with password-less sudo) to apt-get install dcmtk=${DCMTK_VERSION} libgdcm-tools=${GDCM_VERSION} dicom3tools=${DICOM3TOOLS_VERSION}. Re-run as: sudo $0"
   fi
 fi
 
@@ -91,6 +123,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=()
 [[ "${dcmtk_ok}" == "1" ]] || pkgs+=("dcmtk=${DCMTK_VERSION}")
 [[ "${gdcm_ok}" == "1" ]] || pkgs+=("libgdcm-tools=${GDCM_VERSION}")
+[[ "${d3t_ok}" == "1" ]] || pkgs+=("dicom3tools=${DICOM3TOOLS_VERSION}")
 
 # candidate PKG -> version apt would install now (from the current lists)
 candidate_has() {
@@ -123,5 +156,10 @@ if [[ "${want_gdcm}" == "1" ]]; then
   tool_ok gdcmdump "$(upstream "${GDCM_VERSION}")" ||
     die "libgdcm-tools was installed but 'gdcmdump --version' does not report $(upstream "${GDCM_VERSION}")"
   log "installed libgdcm-tools ${GDCM_VERSION}: $(gdcmdump --version 2>&1 | head -n 1)"
+fi
+if [[ "${want_d3t}" == "1" ]]; then
+  dciodvfy_ok ||
+    die "dicom3tools was installed but 'dciodvfy -version' does not report $(dicom3tools_reported "${DICOM3TOOLS_VERSION}")"
+  log "installed dicom3tools ${DICOM3TOOLS_VERSION}: $(dciodvfy -version 2>&1 </dev/null | head -n 1)"
 fi
 log "done in $((end - start))s"

@@ -17,7 +17,8 @@ module.exports = async () => {
       REQUIRE_REGAL: process.env.CI === "true" ? "1" : process.env.REQUIRE_REGAL,
     },
   });
-  // dcmtk and gdcm (apt, pinned) for reading outputs back with independent parsers.
+  // dcmtk, gdcm and dicom3tools (apt, pinned): outputs read back with independent parsers and
+  // validated against their IODs (dciodvfy).
   const d = spawnSync("bash", [join(root, "scripts", "setup-dicom-tools.sh")], {
     cwd: root,
     stdio: ["ignore", "ignore", "pipe"],

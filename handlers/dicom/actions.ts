@@ -3,9 +3,9 @@ import { cleanText } from "./clean";
 import { Dataset, EMPTY, Element, trimBytes } from "./dataset";
 import { Hasher, base32 } from "./hasher";
 import { safePrivateElements } from "./private";
-import { Action, Resolver, isUnlisted } from "./profile";
+import { Action, Resolver, isUnlistedText } from "./profile";
 import { elementOf, groupOf, isPrivate, tagHex } from "./tags";
-import { fixedSize, isFreeText } from "./vr";
+import { canCarryText, fitsRepertoire, fixedSize, isFreeText } from "./vr";
 
 export interface DeidContext {
   resolver: Resolver;
@@ -100,20 +100,40 @@ function dummy(el: Element, ctx: DeidContext): Element {
   return withValue(el, Buffer.alloc(Math.max(fixedSize(el.vr), 2)));
 }
 
+/**
+ * What the engine's own removals leave (a date while dates are removed, a value that cannot be
+ * shifted or that cleans to nothing): by the attribute's Type at this place, nothing (Type 3),
+ * an empty value (Type 2) or a dummy (Type 1), so that the object stays valid.
+ */
+function gone(el: Element, ctx: DeidContext, parent: number): Element | null {
+  const type = ctx.resolver.type(el.tag, parent);
+  if (type === 1) return dummy(el, ctx);
+  return type === 2 ? withValue(el, EMPTY) : null;
+}
+
 /** DA/DT under the date mode; a value that cannot be shifted is emptied, never kept. */
-function dated(el: Element, ctx: DeidContext): Element | null {
+function dated(el: Element, ctx: DeidContext, parent: number): Element | null {
   if (ctx.dates === "keep") return el;
-  if (ctx.dates === "remove") return null;
+  if (ctx.dates === "remove") return gone(el, ctx, parent);
   const shifted = shiftValues(
     trimBytes(el.value).toString("latin1"),
     el.vr as "DA" | "DT",
     ctx.offsetDays,
   );
-  return withValue(el, shifted === null ? EMPTY : Buffer.from(shifted, "latin1"));
+  if (shifted === null)
+    return ctx.resolver.type(el.tag, parent) === 1 ? dummy(el, ctx) : withValue(el, EMPTY);
+  return withValue(el, Buffer.from(shifted, "latin1"));
 }
 
-function keep(el: Element, ctx: DeidContext, cleanContext: boolean): Element | null {
-  if (el.items) return withItems(el, items(el.items, ctx, cleanContext));
+function keep(
+  el: Element,
+  ctx: DeidContext,
+  cleanContext: boolean,
+  parent: number,
+): Element | null {
+  if (el.items) return withItems(el, items(el.items, ctx, cleanContext, el.tag));
+  // A number, date, time, age or UID with bytes its VR does not allow may be text: not kept.
+  if (!fitsRepertoire(el.vr, el.value)) return gone(el, ctx, parent);
   switch (el.vr) {
     case "UI":
       return ctx.retainUids || CLASS_UID_TAGS.has(el.tag) ? el : mapUids(el, ctx, false);
@@ -124,21 +144,30 @@ function keep(el: Element, ctx: DeidContext, cleanContext: boolean): Element | n
     }
     case "DA":
     case "DT":
-      return dated(el, ctx);
+      return dated(el, ctx, parent);
     default:
       return el;
   }
 }
 
-function clean(el: Element, ctx: DeidContext): Element | null {
-  if (el.items) return withItems(el, items(el.items, ctx, true));
+/** Clean (C); a Type 1 value that cleans to nothing gets a dummy, a Type 2 one stays empty. */
+function clean(el: Element, ctx: DeidContext, parent: number): Element | null {
+  const out = cleaned(el, ctx, parent);
+  if (out && (out.items || out.value.length > 0)) return out;
+  const type = ctx.resolver.type(el.tag, parent);
+  if (type === 1) return dummy(el, ctx);
+  return out ?? (type === 2 ? withValue(el, EMPTY) : null);
+}
+
+function cleaned(el: Element, ctx: DeidContext, parent: number): Element | null {
+  if (el.items) return withItems(el, items(el.items, ctx, true, el.tag));
   // Curve and overlay data cannot be reviewed automatically; a comment alone would leave a
   // broken overlay module: the whole group goes, as in the Basic Profile.
   if (isGraphicsGroup(el.tag)) return null;
   switch (el.vr) {
     case "DA":
     case "DT":
-      return dated(el, ctx);
+      return dated(el, ctx, parent);
     case "TM":
       return el;
     case "AE": {
@@ -150,7 +179,7 @@ function clean(el: Element, ctx: DeidContext): Element | null {
       return dummy(el, ctx);
     case "UI":
     case "AS":
-      return keep(el, ctx, true);
+      return keep(el, ctx, true, parent);
     default:
       if (isFreeText(el.vr)) return withValue(el, cleanText(el.value, el.vr));
       // Numbers stay; binary values (vendor blobs such as Maker Note) cannot be cleaned.
@@ -163,6 +192,7 @@ function apply(
   action: Action,
   ctx: DeidContext,
   cleanContext: boolean,
+  parent: number,
 ): Element | null {
   switch (action) {
     case "X":
@@ -172,26 +202,40 @@ function apply(
     case "D":
       // A sequence keeps its items, each de-identified with the same rules: the content a
       // dummy would replace is exactly what those rules remove.
-      return el.items ? withItems(el, items(el.items, ctx, cleanContext)) : dummy(el, ctx);
+      return el.items ? withItems(el, items(el.items, ctx, cleanContext, el.tag)) : dummy(el, ctx);
     case "U":
-      return el.items ? withItems(el, items(el.items, ctx, cleanContext)) : mapUids(el, ctx, true);
+      return el.items
+        ? withItems(el, items(el.items, ctx, cleanContext, el.tag))
+        : mapUids(el, ctx, true);
     case "K":
-      return keep(el, ctx, cleanContext);
+      return keep(el, ctx, cleanContext, parent);
     case "C":
-      return clean(el, ctx);
+      return clean(el, ctx, parent);
   }
 }
 
-function items(list: Dataset[], ctx: DeidContext, cleanContext: boolean): Dataset[] {
-  return list.map((item) => deidDataset(item, ctx, cleanContext));
+/** The items of sequence `parent`, each de-identified (Types looked up under that sequence). */
+function items(
+  list: Dataset[],
+  ctx: DeidContext,
+  cleanContext: boolean,
+  parent: number,
+): Dataset[] {
+  return list.map((item) => deidDataset(item, ctx, cleanContext, parent));
 }
 
 /**
- * De-identifies one data set or item: each element gets its action; sequences recurse at every
- * depth with the same rules. In a sequence being cleaned (C), free text that is in neither Table
- * E.1-1 nor the safe list (e.g. Text Value of an SR content item) is cleaned instead of removed.
+ * De-identifies one data set or item (`parent`: the tag of the sequence holding it, 0 for the top
+ * level): each element gets its action; sequences recurse at every depth with the same rules. In
+ * a sequence being cleaned (C), free text that is in neither Table E.1-1 nor the safe-text list
+ * (e.g. Text Value of an SR content item) is cleaned instead of removed.
  */
-export function deidDataset(ds: Dataset, ctx: DeidContext, cleanContext: boolean): Dataset {
+export function deidDataset(
+  ds: Dataset,
+  ctx: DeidContext,
+  cleanContext: boolean,
+  parent = 0,
+): Dataset {
   const out: Dataset = [];
   let safePrivate: Set<Element> | undefined;
   for (const el of ds) {
@@ -201,14 +245,20 @@ export function deidDataset(ds: Dataset, ctx: DeidContext, cleanContext: boolean
     if (isPrivate(t)) {
       if (!ctx.retainSafePrivate) continue;
       safePrivate ??= safePrivateElements(ds);
-      if (safePrivate.has(el)) {
-        out.push(el.items ? withItems(el, items(el.items, ctx, cleanContext)) : el);
+      if (safePrivate.has(el) && fitsRepertoire(el.vr, el.value)) {
+        out.push(el.items ? withItems(el, items(el.items, ctx, cleanContext, t)) : el);
       }
       continue;
     }
-    let action = ctx.resolver.action(t);
-    if (cleanContext && action !== "C" && isFreeText(el.vr) && isUnlisted(t)) action = "C";
-    const result = apply(el, action, ctx, cleanContext);
+    let action = ctx.resolver.action(t, parent);
+    // Text where the dictionary has none (a wrong explicit VR): the text rule, not retention.
+    if (action === "K" && canCarryText(el.vr) && isUnlistedText(t, el.vr)) {
+      action = ctx.resolver.unlistedTextAction(t, parent, el.vr);
+    }
+    if (cleanContext && action !== "C" && isFreeText(el.vr) && isUnlistedText(t, el.vr)) {
+      action = "C";
+    }
+    const result = apply(el, action, ctx, cleanContext, parent);
     if (result) out.push(result);
   }
   return out;

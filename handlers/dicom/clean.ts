@@ -2,8 +2,8 @@ import words from "./data/clean-words.json";
 import { maxLength } from "./vr";
 
 const ALLOWED = new Set<string>(
-  [...words.modalities, ...words.anatomy, ...words.views, ...words.contrast].map((w) =>
-    w.toUpperCase(),
+  [...words.modalities, ...words.anatomy, ...words.views, ...words.contrast, ...words.findings].map(
+    (w) => w.toUpperCase(),
   ),
 );
 const UNITS = new Set<string>(words.units.map((w) => w.toUpperCase()));

@@ -1,6 +1,8 @@
 import { dictionaryVr } from "./dictionary";
 import { TAG, elementOf, groupOf, isPrivate, isPrivateCreator } from "./tags";
-import { fixedSize, hasLongLength, padByte, vrFromCode } from "./vr";
+import { swappedCopy } from "./byteswap";
+import { SYNTAX_REASONS } from "./transfer-syntax";
+import { fixedSize, hasLongLength, isCharacterVr, padByte, swapUnit, vrFromCode } from "./vr";
 
 /**
  * A data element as read: the value stays the file's own bytes (a view, not a copy), so what is
@@ -34,6 +36,30 @@ const MAX_DEPTH = 32;
 
 export const readTag = (b: Buffer, p: number): number =>
   b.readUInt16LE(p) * 0x10000 + b.readUInt16LE(p + 2);
+export const readTagBE = (b: Buffer, p: number): number =>
+  b.readUInt16BE(p) * 0x10000 + b.readUInt16BE(p + 2);
+
+/**
+ * How a data set is encoded: explicit or implicit VR little endian, or explicit VR big endian
+ * (PS3.5 7.1, 7.3; there is no implicit VR big endian transfer syntax).
+ */
+export type Encoding = "explicit" | "implicit" | "big-endian";
+
+export const tagAt = (b: Buffer, p: number, enc: Encoding): number =>
+  enc === "big-endian" ? readTagBE(b, p) : readTag(b, p);
+
+/** Fixed reasons of the reader (besides those given inline). */
+export const READ_REASONS = {
+  notSequence: "a sequence attribute is not encoded as a sequence",
+  tooManyElements: "too many data elements",
+  truncated: "truncated data element",
+} as const;
+
+/**
+ * At most this many elements and items per object: with the 256 MiB window (window.ts), what
+ * bounds the memory of the parsed header, since each element costs more than its 8 header bytes.
+ */
+export const MAX_ELEMENTS = 2_000_000;
 
 /** VR of an implicit VR element: private creators are LO, unknown tags UN (SQ when undefined). */
 export function implicitVr(t: number, length: number): string {
@@ -45,23 +71,63 @@ export function implicitVr(t: number, length: number): string {
   return dictionaryVr(t) ?? (length === UNDEFINED_LENGTH ? "SQ" : "UN");
 }
 
-/** Little endian element parser over one buffer; `pos` is the cursor. */
+/**
+ * The VR an explicit VR element is read with. The file's own, except where the dictionary knows
+ * the tag better: a standard attribute whose dictionary VR is a character VR (dates, UIDs, ages,
+ * names, text) is read as such whatever VR the file wrote, so the rules for dates, UIDs, ages and
+ * names always apply; a standard sequence written as anything but SQ (or UN) is refused (its
+ * items could not be cleaned). Binary VRs that differ (US or SS, OB or OW: the dictionary holds
+ * one of several allowed) are the file's.
+ */
+export function explicitVr(t: number, vr: string): string {
+  if (isPrivate(t) || elementOf(t) === 0) return vr;
+  const known = dictionaryVr(t);
+  if (known === undefined || known === vr) return vr;
+  if (known === "SQ") throw new Malformed(READ_REASONS.notSequence);
+  if (vr === "SQ") return vr;
+  return isCharacterVr(known) ? known : vr;
+}
+
+/**
+ * Element parser over one buffer; `pos` is the cursor. Values are views of the file's bytes,
+ * except those of big endian binary VRs: copies, swapped to little endian (the order written).
+ */
 export class Parser {
   pos = 0;
+  /** Elements and items parsed so far (starting from those counted by earlier parsers). */
+  count: number;
   constructor(
     readonly buf: Buffer,
-    /** The buffer reaches the end of the input: running out is truncation, not "read more". */
-    readonly complete: boolean,
-  ) {}
+    /**
+     * Where the input ends, as an offset in `buf` (>= buf.length): a value running past it is
+     * truncated at once, however large its length (nothing is read or allocated for it); one that
+     * runs past `buf` only needs more bytes.
+     */
+    readonly limit: number = buf.length,
+    counted = 0,
+  ) {
+    this.count = counted;
+  }
 
   private need(p: number, n: number): void {
-    if (p + n > this.buf.length) {
-      throw this.complete ? new Malformed("truncated data element") : NEED_MORE;
-    }
+    if (p + n > this.limit) throw new Malformed(READ_REASONS.truncated);
+    if (p + n > this.buf.length) throw NEED_MORE;
+  }
+
+  private u16(p: number, enc: Encoding): number {
+    return enc === "big-endian" ? this.buf.readUInt16BE(p) : this.buf.readUInt16LE(p);
+  }
+
+  private u32(p: number, enc: Encoding): number {
+    return enc === "big-endian" ? this.buf.readUInt32BE(p) : this.buf.readUInt32LE(p);
+  }
+
+  private counted(): void {
+    if (++this.count > MAX_ELEMENTS) throw new Malformed(READ_REASONS.tooManyElements);
   }
 
   /** Header of the element at `pos` without consuming it: tag, VR, value length, header size. */
-  header(implicit: boolean): {
+  header(enc: Encoding): {
     tag: number;
     vr: string;
     length: number;
@@ -71,39 +137,45 @@ export class Parser {
     const b = this.buf;
     const p = this.pos;
     this.need(p, 8);
-    const t = readTag(b, p);
-    if (implicit || groupOf(t) === 0xfffe) {
-      const length = b.readUInt32LE(p + 4);
+    const t = tagAt(b, p, enc);
+    if (enc === "implicit" || groupOf(t) === 0xfffe) {
+      const length = this.u32(p + 4, enc);
       return { tag: t, vr: implicitVr(t, length), length, size: 8, un: false };
     }
     const vr = vrFromCode(b[p + 4] * 256 + b[p + 5]);
     if (vr === undefined) throw new Malformed("invalid value representation");
     if (!hasLongLength(vr))
-      return { tag: t, vr, length: b.readUInt16LE(p + 6), size: 8, un: false };
+      return { tag: t, vr: explicitVr(t, vr), length: this.u16(p + 6, enc), size: 8, un: false };
     this.need(p, 12);
-    const length = b.readUInt32LE(p + 8);
-    if (vr !== "UN") return { tag: t, vr, length, size: 12, un: false };
+    const length = this.u32(p + 8, enc);
+    if (vr !== "UN") return { tag: t, vr: explicitVr(t, vr), length, size: 12, un: false };
     // UN from a converter that did not know the tag: the dictionary knows better (PS3.5 6.2.2).
     const known = isPrivate(t) ? undefined : dictionaryVr(t);
     const real = known ?? (length === UNDEFINED_LENGTH ? "SQ" : "UN");
     return { tag: t, vr: real, length, size: 12, un: true };
   }
 
-  element(implicit: boolean, depth: number): Element {
-    const h = this.header(implicit);
+  element(enc: Encoding, depth: number): Element {
+    const h = this.header(enc);
     if (groupOf(h.tag) === 0xfffe) throw new Malformed("unexpected item or delimiter");
+    this.counted();
     const start = this.pos + h.size;
     if (h.vr === "SQ") {
-      // The items of a sequence read as UN are implicit VR little endian (PS3.5 6.2.2).
+      // The value of a UN element is implicit VR little endian whatever the transfer syntax, so
+      // are the items of a sequence read as UN (PS3.5 6.2.2).
       this.pos = start;
       const end = h.length === UNDEFINED_LENGTH ? -1 : start + h.length;
-      const items = this.items(end, implicit || h.un, depth + 1);
+      if (end > this.limit) throw new Malformed(READ_REASONS.truncated);
+      const items = this.items(end, h.un ? "implicit" : enc, depth + 1);
       return { tag: h.tag, vr: "SQ", value: EMPTY, items, encapsulated: false };
     }
     if (h.length === UNDEFINED_LENGTH) {
       if (h.vr !== "OB" && h.vr !== "OW" && h.vr !== "UN") {
         throw new Malformed("undefined length on an element that cannot have one");
       }
+      // Big endian is native only; its items would also be big endian, and this value is copied
+      // as it is into a little endian output.
+      if (enc === "big-endian" && !h.un) throw new Malformed(SYNTAX_REASONS.nativeEncapsulated);
       this.pos = start;
       this.skipFragments();
       const vr = h.vr === "UN" ? "OB" : h.vr;
@@ -121,17 +193,19 @@ export class Parser {
       throw new Malformed("element length does not fit its value representation");
     }
     this.pos = start + h.length;
+    const raw = this.buf.subarray(start, start + h.length);
     return {
       tag: h.tag,
       vr: h.vr,
-      value: this.buf.subarray(start, start + h.length),
+      // A UN value stays little endian in a big endian file (PS3.5 6.2.2): it is not swapped.
+      value: enc === "big-endian" && !h.un ? swappedCopy(raw, swapUnit(h.vr)) : raw,
       items: null,
       encapsulated: false,
     };
   }
 
   /** Sequence items up to `end` (-1: up to the sequence delimiter). */
-  private items(end: number, implicit: boolean, depth: number): Dataset[] {
+  private items(end: number, enc: Encoding, depth: number): Dataset[] {
     if (depth > MAX_DEPTH) throw new Malformed("sequences nested too deeply");
     const out: Dataset[] = [];
     for (;;) {
@@ -140,27 +214,29 @@ export class Parser {
         return out;
       }
       this.need(this.pos, 8);
-      const t = readTag(this.buf, this.pos);
-      const length = this.buf.readUInt32LE(this.pos + 4);
+      const t = tagAt(this.buf, this.pos, enc);
+      const length = this.u32(this.pos + 4, enc);
       this.pos += 8;
       if (t === TAG.SequenceDelimitationItem) {
         if (end >= 0) throw new Malformed("sequence delimiter in a sequence of defined length");
         return out;
       }
       if (t !== TAG.Item) throw new Malformed("sequence item expected");
+      this.counted();
       if (length === UNDEFINED_LENGTH) {
-        out.push(this.dataset(-1, implicit, depth));
+        out.push(this.dataset(-1, enc, depth));
       } else {
         if (end >= 0 && this.pos + length > end) {
           throw new Malformed("sequence item overruns its sequence");
         }
-        out.push(this.dataset(this.pos + length, implicit, depth));
+        if (this.pos + length > this.limit) throw new Malformed(READ_REASONS.truncated);
+        out.push(this.dataset(this.pos + length, enc, depth));
       }
     }
   }
 
   /** Elements up to `end` (-1: up to the item delimiter). */
-  dataset(end: number, implicit: boolean, depth: number): Dataset {
+  dataset(end: number, enc: Encoding, depth: number): Dataset {
     const out: Dataset = [];
     for (;;) {
       if (end >= 0 && this.pos >= end) {
@@ -168,16 +244,20 @@ export class Parser {
         return out;
       }
       this.need(this.pos, 8);
-      if (readTag(this.buf, this.pos) === TAG.ItemDelimitationItem) {
+      if (tagAt(this.buf, this.pos, enc) === TAG.ItemDelimitationItem) {
         if (end >= 0) throw new Malformed("item delimiter in an item of defined length");
         this.pos += 8;
         return out;
       }
-      out.push(this.element(implicit, depth));
+      out.push(this.element(enc, depth));
     }
   }
 
-  /** Past the items of an encapsulated value and its sequence delimiter. */
+  /**
+   * Past the items of an encapsulated value (little endian: see element) and its sequence
+   * delimiter. Fragments are skipped by their lengths, so bytes inside a fragment that look like a
+   * delimiter are data, as they must be.
+   */
   skipFragments(): void {
     for (;;) {
       this.need(this.pos, 8);
@@ -236,7 +316,14 @@ export class Writer {
   }
 }
 
-function writeHeader(w: Writer, t: number, vr: string, length: number, implicit: boolean): void {
+/** An element header as written (always little endian). */
+export function writeElementHeader(
+  w: Writer,
+  t: number,
+  vr: string,
+  length: number,
+  implicit: boolean,
+): void {
   w.tag(t);
   if (implicit) {
     w.u32(length);
@@ -256,7 +343,7 @@ function writeHeader(w: Writer, t: number, vr: string, length: number, implicit:
  */
 export function writeElement(w: Writer, el: Element, implicit: boolean): void {
   if (el.items) {
-    writeHeader(w, el.tag, "SQ", UNDEFINED_LENGTH, implicit);
+    writeElementHeader(w, el.tag, "SQ", UNDEFINED_LENGTH, implicit);
     for (const item of el.items) {
       w.tag(TAG.Item);
       w.u32(UNDEFINED_LENGTH);
@@ -269,7 +356,7 @@ export function writeElement(w: Writer, el: Element, implicit: boolean): void {
     return;
   }
   if (el.encapsulated) {
-    writeHeader(w, el.tag, el.vr, UNDEFINED_LENGTH, implicit);
+    writeElementHeader(w, el.tag, el.vr, UNDEFINED_LENGTH, implicit);
     w.bytes(el.value);
     return;
   }
@@ -277,7 +364,7 @@ export function writeElement(w: Writer, el: Element, implicit: boolean): void {
   const length = el.value.length + odd;
   // A value too long for a 16-bit length (possible only from a file that was wrong) goes as UN.
   const vr = !implicit && !hasLongLength(el.vr) && length > 0xffff ? "UN" : el.vr;
-  writeHeader(w, el.tag, vr, length, implicit);
+  writeElementHeader(w, el.tag, vr, length, implicit);
   w.bytes(el.value);
   if (odd) w.byte(padByte(el.vr));
 }

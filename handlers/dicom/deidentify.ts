@@ -27,10 +27,12 @@ import {
 import { OPTION_CODES, OptionName, PROFILES, isOptionName } from "./options";
 import { PseudonymMapping, hmacPseudonym, mappingKey, patientIdentity } from "./patient";
 import { resolverFor } from "./profile";
-import { Layout, scan } from "./scan";
+import { Layout, OutputPart, pixelParts, readPixelValue, scan } from "./scan";
 import type { ByteSource } from "./source";
 import { TAG, isPrivate } from "./tags";
 import { ReadFailed } from "./window";
+
+export type { OutputPart };
 
 export interface DeidConfig {
   /** Empty = Basic Profile only (the strict default). */
@@ -41,6 +43,8 @@ export interface DeidConfig {
   patientIdentity?: { mode: "hmac" } | { mode: "mapping"; mapping: PseudonymMapping };
   /** Default: the shipped rules (data/pixel-masks.json). */
   pixelMasks?: PixelMaskRule[];
+  /** Bound on a deflated input's data set once inflated; default 1 GiB (inflate.ts). */
+  maxInflatedBytes?: number;
 }
 
 export type DeidResult =
@@ -48,8 +52,12 @@ export type DeidResult =
       status: "deidentified";
       sopInstanceUid: string;
       patientPseudonym: string;
-      /** Output, in order: header bytes, then source byte ranges copied unchanged, then more bytes. */
-      parts: ({ bytes: Buffer } | { sourceOffset: number; length: number })[];
+      /**
+       * Output, in order: header bytes, then source byte ranges copied unchanged (or, for big
+       * endian input, with each `swap`-byte word reversed: byteswap.ts swapChunks), then more
+       * bytes.
+       */
+      parts: OutputPart[];
       /** CID 7050 codes applied, e.g. ["113100", "113107"]. */
       methodCodes: string[];
       pixelsMasked: boolean;
@@ -67,6 +75,7 @@ interface Settings {
   hasher: Hasher;
   mapping?: PseudonymMapping;
   masks: readonly PixelMaskRule[];
+  maxInflatedBytes?: number;
 }
 
 function settingsOf(config: DeidConfig): Settings {
@@ -112,7 +121,14 @@ function settingsOf(config: DeidConfig): Settings {
     if (problem) throw new DeidConfigError(problem);
     masks = config.pixelMasks;
   }
-  return { options, hasher: hasherFor(key), mapping, masks };
+  const maxInflatedBytes = config.maxInflatedBytes;
+  if (
+    maxInflatedBytes !== undefined &&
+    !(Number.isSafeInteger(maxInflatedBytes) && maxInflatedBytes > 0)
+  ) {
+    throw new DeidConfigError("maxInflatedBytes must be a positive whole number of bytes");
+  }
+  return { options, hasher: hasherFor(key), mapping, masks, maxInflatedBytes };
 }
 
 /** PS3.5 9.1, leniently: leading zeros in a component are common in the wild. */
@@ -182,17 +198,6 @@ function uint32(v: number): Buffer {
   return b;
 }
 
-async function readExactly(src: ByteSource, offset: number, length: number): Promise<Buffer> {
-  let b: Buffer;
-  try {
-    b = await src.read(offset, length);
-  } catch {
-    throw new ReadFailed();
-  }
-  if (b.length !== length) throw new ReadFailed();
-  return b;
-}
-
 const MASKABLE_PHOTOMETRIC = new Set([
   "MONOCHROME1",
   "MONOCHROME2",
@@ -202,8 +207,8 @@ const MASKABLE_PHOTOMETRIC = new Set([
 ]);
 
 /**
- * The pixel data element with the rule's rectangles zeroed, or a quarantine reason. The only
- * place pixel bytes are read: native (uncompressed) layouts with whole-byte samples only.
+ * The pixel data value (little endian) with the rule's rectangles zeroed, or a quarantine reason.
+ * The only place pixel bytes are read: native (uncompressed) layouts with whole-byte samples only.
  */
 async function maskedPixelData(
   src: ByteSource,
@@ -234,17 +239,19 @@ async function maskedPixelData(
   ) {
     return QUARANTINE.layout;
   }
-  // A copy: a Buffer source hands out views of the caller's input, which must not change.
-  const bytes = Buffer.from(await readExactly(src, px.start, px.end - px.start));
-  maskPixels(bytes.subarray(px.valueStart - px.start), native, rule.rectangles);
+  // The value only, a little endian copy (pixelParts writes its header).
+  const bytes = await readPixelValue(src, layout);
+  maskPixels(bytes, native, rule.rectangles);
   return bytes;
 }
 
 async function run(src: ByteSource, s: Settings): Promise<DeidResult> {
   const retainSafePrivate = s.options.has("retain-safe-private");
   const topResolver = resolverFor(s.options, "");
-  const layout = await scan(src, (t) =>
-    isPrivate(t) ? retainSafePrivate : topResolver.action(t) !== "X",
+  const layout = await scan(
+    src,
+    (t) => (isPrivate(t) ? retainSafePrivate : topResolver.action(t) !== "X"),
+    { maxInflatedBytes: s.maxInflatedBytes },
   );
   const top = layout.header;
   const sopInstance = text(find(top, TAG.SOPInstanceUID));
@@ -313,12 +320,7 @@ async function run(src: ByteSource, s: Settings): Promise<DeidResult> {
   const w = new Writer(16384);
   fileMeta(w, sopClass, newSop, layout.transferSyntax);
   writeDataset(w, out, layout.implicit);
-  const parts: ({ bytes: Buffer } | { sourceOffset: number; length: number })[] = [
-    { bytes: w.result() },
-  ];
-  const px = layout.pixel;
-  if (px && masked) parts.push({ bytes: masked });
-  else if (px) parts.push({ sourceOffset: px.start, length: px.end - px.start });
+  const parts: OutputPart[] = [{ bytes: w.result() }, ...pixelParts(layout, masked)];
   if (layout.trailing.length > 0) {
     const tail = deidDataset(layout.trailing, ctx, false);
     if (tail.length > 0) {

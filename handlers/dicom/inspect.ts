@@ -38,6 +38,12 @@ export async function inspectDeidentified(src: ByteSource): Promise<Deidentified
       throw new NotDeidentifiedError(`not a readable DICOM file (${e.reason})`);
     throw e;
   }
+  // imgsec writes explicit or implicit little endian, never deflated: and a deflated file's pixel
+  // offsets point into its inflated copy, so a pixel digest would cover the wrong bytes.
+  if (layout.inflated || layout.bigEndian)
+    throw new NotDeidentifiedError(
+      "not de-identified by imgsec: imgsec writes little endian, never deflated (run imgsec deid first)",
+    );
   const h = layout.header;
   if (text(find(h, TAG.PatientIdentityRemoved)) !== "YES") {
     throw new NotDeidentifiedError(

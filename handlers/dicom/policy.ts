@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import burnedIn from "./data/burned-in.json";
 import cleanWords from "./data/clean-words.json";
-import iodTypes from "./data/iod-types.json";
+import iods from "./data/iods.json";
 import pixelMasks from "./data/pixel-masks.json";
 import profile from "./data/profile.json";
-import safeAttributes from "./data/safe-attributes.json";
+import safeText from "./data/safe-text.json";
 import safePrivate from "./data/safe-private.json";
 import { OptionName, PROFILES } from "./options";
 
@@ -18,10 +18,10 @@ const RULES_DIGEST = createHash("sha256")
   .update(
     JSON.stringify({
       profile,
-      safeAttributes,
+      safeText,
       safePrivate,
       cleanWords,
-      iodTypes,
+      iods,
       pixelMasks,
       burnedIn,
     }),

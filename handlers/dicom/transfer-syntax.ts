@@ -1,17 +1,28 @@
 /**
- * The transfer syntaxes the engine reads and writes. An output's Transfer Syntax UID is the input's,
- * so it is only ever copied from this list: a syntax the reader does not know could mean a byte
+ * The transfer syntaxes the engine reads and writes. An output's Transfer Syntax UID is the one
+ * its data set is written in: the input's for the syntaxes below that the writer produces (native
+ * little endian and encapsulated), Explicit VR Little Endian for big endian and deflated input.
+ * It is only ever taken from these lists: a syntax the reader does not know could mean a byte
  * layout it misreads, and the output would then claim something that does not hold.
  */
 export const IMPLICIT_LE = "1.2.840.10008.1.2";
 export const EXPLICIT_LE = "1.2.840.10008.1.2.1";
-const DEFLATED_LE = "1.2.840.10008.1.2.1.99";
-const EXPLICIT_BE = "1.2.840.10008.1.2.2";
+export const DEFLATED_LE = "1.2.840.10008.1.2.1.99";
+export const EXPLICIT_BE = "1.2.840.10008.1.2.2";
 
-/** Native (uncompressed) pixel data: Pixel Data has a defined length. */
+/** Native (uncompressed) pixel data, written as read: Pixel Data has a defined length. */
 export const NATIVE_SYNTAXES: Readonly<Record<string, string>> = {
   [IMPLICIT_LE]: "Implicit VR Little Endian",
   [EXPLICIT_LE]: "Explicit VR Little Endian",
+};
+
+/**
+ * Read, and written as Explicit VR Little Endian: big endian values (pixel data included) are
+ * swapped, a deflated data set is inflated (into memory, up to a bound: inflate.ts).
+ */
+export const CONVERTED_SYNTAXES: Readonly<Record<string, string>> = {
+  [EXPLICIT_BE]: "Explicit VR Big Endian (retired)",
+  [DEFLATED_LE]: "Deflated Explicit VR Little Endian",
 };
 
 /**
@@ -66,22 +77,25 @@ const REFERENCED = new Set([
 
 /** Fixed reasons (never the value read): what deidentify and inspect report. */
 export const SYNTAX_REASONS = {
-  deflated: "deflated transfer syntax is not supported",
-  bigEndian: "explicit VR big endian transfer syntax is not supported",
+  encodingMismatch: "data set is not encoded as its transfer syntax says",
+  bigEndianByteStream: "big endian pixel data of more than 8 bits is not OW",
+  bigEndianWide: "big endian pixel data of more than 16 bits allocated is not supported",
   referenced: "referenced pixel data (JPIP transfer syntax) is not supported",
   unknown: "transfer syntax is not one imgsec supports",
   nativeEncapsulated: "encapsulated pixel data under an uncompressed transfer syntax",
   encapsulatedNative: "pixel data is not encapsulated as its transfer syntax requires",
 } as const;
 
-/** The reason a transfer syntax is refused, or null for one the engine reads and writes. */
+/** The reason a transfer syntax is refused, or null for one the engine reads. */
 export function transferSyntaxProblem(uid: string): string | null {
-  if (Object.hasOwn(NATIVE_SYNTAXES, uid) || Object.hasOwn(ENCAPSULATED_SYNTAXES, uid)) return null;
-  if (uid === DEFLATED_LE) return SYNTAX_REASONS.deflated;
-  if (uid === EXPLICIT_BE) return SYNTAX_REASONS.bigEndian;
+  if (isWrittenSyntax(uid) || Object.hasOwn(CONVERTED_SYNTAXES, uid)) return null;
   if (REFERENCED.has(uid)) return SYNTAX_REASONS.referenced;
   return SYNTAX_REASONS.unknown;
 }
 
 export const isEncapsulatedSyntax = (uid: string): boolean =>
   Object.hasOwn(ENCAPSULATED_SYNTAXES, uid);
+
+/** A syntax the writer produces, the only ones an output's Transfer Syntax UID may name. */
+export const isWrittenSyntax = (uid: string): boolean =>
+  Object.hasOwn(NATIVE_SYNTAXES, uid) || Object.hasOwn(ENCAPSULATED_SYNTAXES, uid);

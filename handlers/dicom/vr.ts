@@ -55,6 +55,43 @@ const TEXT = new Set([
 ]);
 export const isText = (vr: string): boolean => TEXT.has(vr);
 
+/**
+ * VRs whose values can carry free text typed by a person: an attribute with one of them is kept
+ * outside Table E.1-1 only if reviewed (data/safe-text.json). UN could hold anything; UR is a
+ * URI, which can embed names, identifiers and the original UIDs.
+ */
+const TEXT_CAPABLE = new Set(["PN", "LO", "SH", "LT", "ST", "UT", "UC", "UN", "UR"]);
+export const canCarryText = (vr: string): boolean => TEXT_CAPABLE.has(vr);
+
+/**
+ * Characters each number, date, time, age or UID VR allows (PS3.5 6.2, plus the "." of old
+ * ACR-NEMA dates and ":" of old times): a kept value with any other byte is not what its VR says,
+ * whatever wrote it, and may be text (a name in Exposure Time). Value separators and padding
+ * (space, and NUL, which some writers pad with) are allowed everywhere.
+ */
+const REPERTOIRE: Record<string, string> = {
+  AS: "0123456789DWMY",
+  DA: "0123456789.",
+  DS: "0123456789+-.eE",
+  DT: "0123456789.+-",
+  IS: "0123456789+-",
+  TM: "0123456789.:",
+  UI: "0123456789.",
+};
+const ALLOWED = new Map<string, Uint8Array>();
+for (const [vr, chars] of Object.entries(REPERTOIRE)) {
+  const table = new Uint8Array(256);
+  for (const c of `${chars} \\\0`) table[c.charCodeAt(0)] = 1;
+  ALLOWED.set(vr, table);
+}
+/** False when a value of one of those VRs holds a byte its VR does not allow. */
+export function fitsRepertoire(vr: string, value: Buffer): boolean {
+  const table = ALLOWED.get(vr);
+  if (!table) return true;
+  for (let i = 0; i < value.length; i++) if (table[value[i]] === 0) return false;
+  return true;
+}
+
 /** Free-text VRs that the Clean action filters word by word. */
 const FREE_TEXT = new Set(["CS", "LO", "LT", "SH", "ST", "UC", "UT"]);
 export const isFreeText = (vr: string): boolean => FREE_TEXT.has(vr);
@@ -99,3 +136,28 @@ export const maxLength = (vr: string): number => MAX[vr] ?? 0xfffffffe;
 
 /** Byte used to pad a value to even length. */
 export const padByte = (vr: string): number => (isText(vr) ? 0x20 : 0x00);
+
+/**
+ * Unit by which a value of this VR changes byte order between big and little endian (PS3.5 7.3):
+ * AT is a pair of 16-bit numbers, OW a stream of 16-bit words; OB, UN and text are byte streams.
+ */
+const SWAP: Record<string, 2 | 4 | 8> = {
+  AT: 2,
+  OW: 2,
+  SS: 2,
+  US: 2,
+  FL: 4,
+  OF: 4,
+  OL: 4,
+  SL: 4,
+  UL: 4,
+  FD: 8,
+  OD: 8,
+  OV: 8,
+  SV: 8,
+  UV: 8,
+};
+export const swapUnit = (vr: string): 0 | 2 | 4 | 8 => SWAP[vr] ?? 0;
+
+/** VRs whose value is read as characters (text, UIDs): the rules for dates, UIDs, ages, names. */
+export const isCharacterVr = (vr: string): boolean => isText(vr) || vr === "UI";

@@ -24,6 +24,11 @@ export class SourceWindow {
     return this.base + this.buf.length;
   }
 
+  /** Where the source ends, as an offset in `buf` (see Parser). */
+  get limit(): number {
+    return this.src.size - this.base;
+  }
+
   /** The window reaches the end of the source. */
   get complete(): boolean {
     return this.end >= this.src.size;
@@ -63,4 +68,20 @@ export class SourceWindow {
     if (more.length !== newEnd - this.end) throw new ReadFailed();
     this.buf = this.buf.length === 0 ? more : Buffer.concat([this.buf, more]);
   }
+}
+
+/** Exactly `length` bytes at `offset` of the source; anything less is a read failure. */
+export async function readExactly(
+  src: ByteSource,
+  offset: number,
+  length: number,
+): Promise<Buffer> {
+  let b: Buffer;
+  try {
+    b = await src.read(offset, length);
+  } catch {
+    throw new ReadFailed();
+  }
+  if (b.length !== length) throw new ReadFailed();
+  return b;
 }

@@ -3,7 +3,8 @@
  * and the directory after it, so after a crash or a power cut the target is either the previous
  * file or the whole new one, never empty or half-written; a failed write leaves no temporary file.
  * Every such write in imgsec (reports, PEM files, the key file, the pseudonym mapping, de-identified
- * outputs, packages, synthesized stacks) goes through this module.
+ * outputs, packages, synthesized stacks) goes through this module. De-identified outputs use its
+ * no-clobber variant (commitNoClobber): a name already taken is never replaced.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -11,6 +12,7 @@ import {
   existsSync,
   fchmodSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdtempSync,
   openSync,
@@ -62,8 +64,8 @@ function closeQuietly(fd: number | undefined): void {
   }
 }
 
-/** fsync (and chmod) a finished temporary file, rename it onto `target`. Closes `fd` if given. */
-function commit(tmp: string, target: string, opts: AtomicOptions, fd?: number): void {
+/** fsync (and chmod) a finished temporary file. Closes `fd` if given. */
+function syncTemp(tmp: string, opts: AtomicOptions, fd?: number): void {
   const handle = fd ?? openSync(tmp, "r+");
   try {
     if (opts.exact) fchmodSync(handle, opts.mode ?? 0o644);
@@ -71,6 +73,11 @@ function commit(tmp: string, target: string, opts: AtomicOptions, fd?: number): 
   } finally {
     closeSync(handle);
   }
+}
+
+/** fsync (and chmod) a finished temporary file, rename it onto `target`. Closes `fd` if given. */
+function commit(tmp: string, target: string, opts: AtomicOptions, fd?: number): void {
+  syncTemp(tmp, opts, fd);
   renameSync(tmp, target);
 }
 
@@ -115,6 +122,68 @@ export async function writeAtomicallyFrom(
     throw e;
   }
   fsyncDir(dirname(target));
+}
+
+// link(2) errors of file systems without hard links (FAT, some network and FUSE mounts): the
+// no-clobber commit falls back to reserving the name with an exclusive create.
+const LINK_UNSUPPORTED = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK"]);
+
+function removeQuietly(p: string): void {
+  try {
+    rmSync(p, { force: true });
+  } catch {
+    // best effort: a leftover temporary (dot) name is harmless, and the commit already happened
+  }
+}
+
+/**
+ * Commits a finished temporary file (written and closed by the caller, beside `target`) to
+ * `target` only if nothing is there: it never replaces a file, whoever wrote it (this process,
+ * another thread, another process, an earlier run). Returns "committed", or "exists" when
+ * `target` was already taken (the temporary file is then left in place, for the caller to remove
+ * or to try again).
+ *
+ * The temporary file is fsync'ed first, then hard-linked to `target` (link(2) fails with EEXIST,
+ * atomically, if the name is taken, and the target appears whole or not at all), then unlinked,
+ * then the directory is fsync'ed. Where the file system has no hard links, the name is reserved
+ * by an exclusive create (O_EXCL) and the temporary file renamed over that placeholder, which is
+ * this call's own: a crash in between can leave an empty `target`, never a clobbered one. On any
+ * error, nothing this call put at `target` stays, and the temporary file is removed.
+ */
+export function commitNoClobber(
+  tmp: string,
+  target: string,
+  opts: AtomicOptions = {},
+): "committed" | "exists" {
+  let placed = false;
+  try {
+    syncTemp(tmp, opts);
+    try {
+      linkSync(tmp, target);
+      placed = true;
+      removeQuietly(tmp);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? "";
+      if (code === "EEXIST") return "exists";
+      if (!LINK_UNSUPPORTED.has(code)) throw e;
+      let fd: number;
+      try {
+        fd = openSync(target, "wx", opts.mode ?? 0o644);
+      } catch (e2) {
+        if ((e2 as NodeJS.ErrnoException).code === "EEXIST") return "exists";
+        throw e2;
+      }
+      placed = true;
+      closeSync(fd);
+      renameSync(tmp, target);
+    }
+    fsyncDir(dirname(target));
+    return "committed";
+  } catch (e) {
+    if (placed) removeQuietly(target);
+    removeQuietly(tmp);
+    throw e;
+  }
 }
 
 /** fsync every file and directory under `root` (directories after their entries). */

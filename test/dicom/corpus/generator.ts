@@ -1897,3 +1897,10 @@ function writeVariant(ctx: Context, syntax: string): Buffer {
   Object.assign(ds.d, buildTrailer(ctx, enc, study).d);
   return serialize(ds.d, enc, SOP_CLASS.CT, sopInstanceUid, syntax, true);
 }
+
+// ---------------------------------------------------------------------------------------------
+// building blocks for the per-IOD objects of ./iods: the same seeded values, planting and writer
+
+export { Context, DS, FileEncoding, code, fakeName, frame, makePatient, makeSeries, makeStudy };
+export { serialize as serializeDataset };
+export type { Patient, Series, Study };

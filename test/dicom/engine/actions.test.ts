@@ -18,6 +18,7 @@ import {
 } from "./helpers";
 
 const UID_RE = /^2\.25\.\d{1,39}$/;
+const COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33";
 
 async function out(extra: Parameters<typeof fakeCt>[0], options: string[] = [], sopClass?: string) {
   const ds = fakeCt(extra);
@@ -152,7 +153,7 @@ describe("compound codes resolve by the attribute's Type in the IOD", () => {
     expect(resolveCompound("X/Z/D", 2)).toBe("Z");
     expect(resolveCompound("X/Z/D", 1)).toBe("D");
     expect(resolveCompound("X/Z/U*", 3)).toBe("X");
-    expect(resolveCompound("X/Z/U*", 2)).toBe("Z");
+    expect(resolveCompound("X/Z/U*", 2)).toBe("U"); // references kept (see profile.ts)
     expect(resolveCompound("X/Z/U*", 1)).toBe("U");
     expect(resolveCompound("U", 1)).toBe("U");
   });
@@ -172,26 +173,44 @@ describe("compound codes resolve by the attribute's Type in the IOD", () => {
     expect(first((await out(extra, [], ENHANCED_CT)).ds, "00181000")).toBe("ANONYMIZED");
   });
 
-  test("Source Image Sequence X/Z/U*: removed in CT, kept with new UIDs in Enhanced CT", async () => {
-    const extra = {
-      "00082112": seq({
+  test("Source Image Sequence X/Z/U*: removed where Type 3, new UIDs where Type 2 or 1", async () => {
+    const source = () =>
+      seq({
         "00081150": str("UI", "1.2.840.10008.5.1.4.1.1.2"),
         "00081155": str("UI", "1.2.826.0.1.3680043.10.999.1.1"),
-      }),
-    };
-    expect((await out(extra)).ds["00082112"]).toBeUndefined();
-    const enhanced = await out(extra, [], ENHANCED_CT);
-    const [item] = items(enhanced.ds, "00082112");
+      });
+    // CT: Type 3 at the top level, removed.
+    expect((await out({ "00082112": source() })).ds["00082112"]).toBeUndefined();
+    // Enhanced CT: Type 2 inside the Derivation Image functional group: references kept with
+    // new UIDs, as for Type 1 (an empty one would break the Common Instance Reference module).
+    const enhanced = await out(
+      { "52009229": seq({ "00089124": seq({ "00082112": source() }) }) },
+      [],
+      ENHANCED_CT,
+    );
+    const [shared] = items(enhanced.ds, "52009229");
+    const [derivation] = items(shared, "00089124");
+    expect(first(items(derivation, "00082112")[0], "00081155")).toBe(
+      first(enhanced.ds, "00080018"),
+    );
+    // Ophthalmic Thickness Map: Type 1 at the top level, kept with new UIDs.
+    const map = await out({ "00082112": source() }, [], "1.2.840.10008.5.1.4.1.1.81.1");
+    const [item] = items(map.ds, "00082112");
     expect(first(item, "00081150")).toBe("1.2.840.10008.5.1.4.1.1.2");
-    expect(first(item, "00081155")).toBe(first(enhanced.ds, "00080018")); // same UID, same mapping
+    expect(first(item, "00081155")).toBe(first(map.ds, "00080018")); // same UID, same mapping
   });
 
-  test("Treatment Machine Name X/Z: removed in CT, emptied in an RT Plan (Type 2)", async () => {
-    const extra = { "300A00B2": str("SH", "FAKE LINAC") };
-    expect((await out(extra)).ds["300A00B2"]).toBeUndefined();
-    const rt = await out(extra, [], "1.2.840.10008.5.1.4.1.1.481.5");
-    expect(first(rt.ds, "300A00B2") ?? "").toBe("");
-    expect(rt.ds["300A00B2"]).toBeDefined();
+  test("Treatment Machine Name X/Z: removed in CT, emptied in an RT Plan's beams (Type 2)", async () => {
+    const beam = {
+      "300A00B0": seq({ "300A00C0": str("IS", "1"), "300A00B2": str("SH", "FAKE LINAC") }),
+    };
+    const [ct] = items((await out(beam)).ds, "300A00B0");
+    expect(first(ct, "300A00C0")).toBe("1"); // an unlisted IS, kept by rule
+    expect(ct["300A00B2"]).toBeUndefined();
+    const rt = await out(beam, [], "1.2.840.10008.5.1.4.1.1.481.5");
+    const [item] = items(rt.ds, "300A00B0");
+    expect(item["300A00B2"]).toBeDefined();
+    expect(first(item, "300A00B2") ?? "").toBe("");
   });
 });
 
@@ -368,7 +387,7 @@ describe("sequences are de-identified at every depth", () => {
     expect(first(l3, "00080020") ?? "").toBe("");
   });
 
-  test("clean-structured-content cleans SR text values instead of dropping them", async () => {
+  test("SR TEXT items stay valid: dummy Text Value (Basic), cleaned (clean-structured-content)", async () => {
     const content = {
       "0040A730": seq({
         "0040A040": str("CS", "TEXT"),
@@ -377,15 +396,25 @@ describe("sequences are de-identified at every depth", () => {
         "0040A123": pn("FAKE^DOCTOR"),
       }),
     };
-    const basic = await out(content);
+    const basic = await out(content, [], COMPREHENSIVE_SR);
     const [a] = items(basic.ds, "0040A730");
     expect(first(a, "0040A040")).toBe("TEXT");
-    expect(a["0040A160"]).toBeUndefined();
+    expect(first(a, "0040A160")).toBe("ANONYMIZED"); // Type 1C in a TEXT content item
     expect(first(a, "0040A123")).toBe("ANONYMIZED");
-    const cleaned = await out(content, ["clean-structured-content"]);
+    const cleaned = await out(content, ["clean-structured-content"], COMPREHENSIVE_SR);
     const [b] = items(cleaned.ds, "0040A730");
-    expect(first(b, "0040A160")).toBe("Liver 12 MM");
+    expect(first(b, "0040A160")).toBe("Liver lesion 12 MM");
     expect(first(b, "0040A123")).toBe("ANONYMIZED");
+    // Nothing left after cleaning: a dummy, never an empty Type 1 value.
+    const names = {
+      "0040A730": seq({
+        "0040A040": str("CS", "TEXT"),
+        "0040A010": str("CS", "CONTAINS"),
+        "0040A160": str("UT", "FAKE^DOCTOR"),
+      }),
+    };
+    const onlyNames = await out(names, ["clean-structured-content"], COMPREHENSIVE_SR);
+    expect(first(items(onlyNames.ds, "0040A730")[0], "0040A160")).toBe("ANONYMIZED");
   });
 
   test("Z on a sequence leaves it present and empty", async () => {

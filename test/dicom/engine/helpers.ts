@@ -8,6 +8,7 @@ import {
   bufferSource,
   deidentify,
 } from "../../../handlers/dicom";
+import { swapInPlace } from "../../../handlers/dicom/byteswap";
 
 export const KEY = Buffer.alloc(32, 0x42);
 export const OTHER_KEY = Buffer.alloc(32, 0x17);
@@ -90,12 +91,14 @@ export function datasetOffset(file: Buffer): number {
 
 export type Done = Extract<DeidResult, { status: "deidentified" }>;
 
-/** The output file: parts concatenated, source ranges copied from `input`. */
+/** The output file: parts concatenated, source ranges copied from `input` (swapped if asked). */
 export function assemble(input: Buffer, result: Done): Buffer {
   return Buffer.concat(
-    result.parts.map((p) =>
-      "bytes" in p ? p.bytes : input.subarray(p.sourceOffset, p.sourceOffset + p.length),
-    ),
+    result.parts.map((p) => {
+      if ("bytes" in p) return p.bytes;
+      const range = input.subarray(p.sourceOffset, p.sourceOffset + p.length);
+      return "swap" in p ? swapInPlace(Buffer.from(range), p.swap) : range;
+    }),
   );
 }
 

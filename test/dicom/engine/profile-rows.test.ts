@@ -5,14 +5,14 @@
  */
 import type { DcmjsDataset, DcmjsElement } from "../corpus/dcmjs";
 import dictionary from "../../../handlers/dicom/data/dictionary.json";
-import iodTypes from "../../../handlers/dicom/data/iod-types.json";
 import profile from "../../../handlers/dicom/data/profile.json";
+import { attributeType, typeTable } from "../../../handlers/dicom/profile";
 import { bytes, deid, fakeCt, first, items, num, part10, pn, rawDict, str } from "./helpers";
 
 type Row = { tag: string; name: string; basic: string; options: Record<string, string> };
 const rows = profile.rows as Row[];
 const DICT = dictionary as Record<string, string[]>;
-const TYPES = iodTypes.types as Record<string, Record<string, string>>;
+const CT_TYPES = typeTable("ct-image");
 
 /** One concrete tag per row: patterns take a group other than the first of the range. */
 const CONCRETE: Record<string, { tag: string; dictKey: string }> = {
@@ -63,14 +63,17 @@ function valueFor(vr: string, i: number): DcmjsElement {
   }
 }
 
-/** The Basic Profile action once compounds resolve for a CT image (iod-types.json defaults). */
+/**
+ * The Basic Profile action once compounds resolve by the attribute's Type at the top level of a
+ * CT Image (iods.json); Z on a Type 1 attribute is a dummy.
+ */
 function expectedAction(row: Row, tag: string): string {
   const parts = row.basic.replace("*", "").split("/");
-  if (parts.length === 1) return parts[0];
-  const type = Number(TYPES[tag]?.default ?? 3);
-  if (type === 3) return parts[0];
-  if (type === 2) return parts.find((a) => a !== "X") as string;
-  return parts.find((a) => a === "D" || a === "U") as string;
+  const type = attributeType(CT_TYPES, parseInt(tag, 16));
+  let action = parts[0];
+  if (parts.length > 1 && type === 2) action = parts.find((a) => a !== "X") as string;
+  if (parts.length > 1 && type === 1) action = parts.find((a) => a === "D" || a === "U") as string;
+  return action === "Z" && type === 1 ? "D" : action;
 }
 
 const isEmpty = (el: DcmjsElement) =>

@@ -9,6 +9,7 @@ import {
   SYNTAX_REASONS,
   transferSyntaxProblem,
 } from "../../../handlers/dicom";
+import { CONVERTED_SYNTAXES, isWrittenSyntax } from "../../../handlers/dicom/transfer-syntax";
 import { datasetOffset, deid, fakeCt, part10, run } from "./helpers";
 import { encapsulatedPixelData, explicit, textValue } from "./bytes";
 
@@ -66,13 +67,10 @@ describe("only known transfer syntaxes are copied to the output", () => {
     },
   );
 
-  test("deflated and big endian keep their reasons", () => {
-    expect(transferSyntaxProblem("1.2.840.10008.1.2.1.99")).toBe(
-      "deflated transfer syntax is not supported",
-    );
-    expect(transferSyntaxProblem("1.2.840.10008.1.2.2")).toBe(
-      "explicit VR big endian transfer syntax is not supported",
-    );
+  test("deflated and big endian are read (and written as explicit VR little endian)", () => {
+    expect(transferSyntaxProblem("1.2.840.10008.1.2.1.99")).toBeNull();
+    expect(transferSyntaxProblem("1.2.840.10008.1.2.2")).toBeNull();
+    for (const uid of Object.keys(CONVERTED_SYNTAXES)) expect(isWrittenSyntax(uid)).toBe(false);
   });
 
   test.each(Object.keys(ENCAPSULATED_SYNTAXES))(

@@ -1,7 +1,7 @@
 import { cleanText } from "../../../handlers/dicom/clean";
 import { capAge, shiftDate, shiftDateTime, shiftValues } from "../../../handlers/dicom/dates";
 import { base32 } from "../../../handlers/dicom/hasher";
-import { attributeType, familiesOf } from "../../../handlers/dicom/profile";
+import { ANY_IOD, attributeType, iodOf, typeTable } from "../../../handlers/dicom/profile";
 
 const clean = (s: Buffer | string, vr = "LO") =>
   cleanText(typeof s === "string" ? Buffer.from(s, "latin1") : s, vr).toString("latin1");
@@ -78,12 +78,18 @@ describe("helpers", () => {
     expect(base32(Buffer.alloc(10, 0xff))).toBe("7".repeat(16));
   });
 
-  test("SOP class families and attribute Types", () => {
-    expect(familiesOf("1.2.840.10008.5.1.4.1.1.88.22")).toEqual(["sr"]);
-    expect(familiesOf("1.2.840.10008.5.1.4.1.1.2")).toEqual([]);
-    expect(familiesOf("1.2.840.10008.5.1.4.1.1.77.1.6")).toEqual(["enhanced", "vl"]);
-    expect(attributeType(0x00080023, [])).toBe(2);
-    expect(attributeType(0x00080023, ["enhanced"])).toBe(1);
-    expect(attributeType(0x00080080, ["enhanced"])).toBe(3);
+  test("SOP classes map to IODs; unknown ones to the most demanding Type of every IOD", () => {
+    expect(iodOf("1.2.840.10008.5.1.4.1.1.88.22")).toBe("enhanced-sr");
+    expect(iodOf("1.2.840.10008.5.1.4.1.1.2")).toBe("ct-image");
+    expect(iodOf("1.2.840.10008.5.1.4.1.1.1")).toBe("cr-image"); // renamed IOD (alias)
+    expect(iodOf("1.2.840.10008.5.1.4.1.1.9999")).toBeUndefined();
+    expect(iodOf("toString")).toBeUndefined();
+    const ct = typeTable("ct-image");
+    expect(attributeType(ct, 0x00080023)).toBe(2); // Content Date
+    expect(attributeType(typeTable("enhanced-ct-image"), 0x00080023)).toBe(1);
+    expect(attributeType(ct, 0x00080080)).toBe(3); // Institution Name
+    expect(attributeType(typeTable(ANY_IOD), 0x00080023)).toBe(1);
+    expect(typeTable("no-such-iod")).toBe(typeTable(ANY_IOD));
+    expect(typeTable("toString")).toBe(typeTable(ANY_IOD));
   });
 });
