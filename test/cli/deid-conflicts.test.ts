@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitNoClobber } from "../../handlers/fs/atomic";
-import { runPool } from "../../cli/deid";
+import { DeidReport, DeidSummary, runPool } from "../../cli/deid";
 import { FileOutcome, OutputClaims } from "../../cli/deid-core";
 import { BIN, CliResult, ROOT, runCli } from "../helpers/cli";
 import { GeneratedFile, findExplicitElement, generateCorpus } from "../dicom/corpus/generator";
@@ -59,32 +59,18 @@ function inputs(files: Buffer[], names?: string[]): string {
   return dir;
 }
 
-interface Report {
-  summary: {
-    inputs: number;
-    deidentified: number;
-    duplicates: number;
-    conflicts: number;
-    quarantined: number;
-    rejected: number;
-    existingOutputs: number;
-  };
-  reasons: Record<string, number>;
-  files: { input: string; status: string; reason?: string; output?: string; other?: string }[];
-}
-
 function deid(
   input: string,
   output: string,
   extra: string[] = [],
-): { r: CliResult; report: Report; log: string } {
+): { r: CliResult; report: DeidReport; log: string } {
   const log = join(work, `audit-${++seq}.jsonl`);
   const r = runCli(
     ["deid", input, output, "--keys", keys, "--audit-log", log, "--format", "json", ...extra],
     { env: { IMGSEC_AUDIT_S3: undefined } },
   );
   expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-  return { r, report: JSON.parse(r.stdout) as Report, log };
+  return { r, report: JSON.parse(r.stdout) as DeidReport, log };
 }
 
 const dcmFiles = (dir: string) =>
@@ -93,7 +79,7 @@ const dcmFiles = (dir: string) =>
     .sort();
 
 /** The invariant: every input counted once; outputs on disk = earlier ones + this run's. */
-function expectCountsMatchDisk(report: Report, output: string): void {
+function expectCountsMatchDisk(report: DeidReport, output: string): void {
   const s = report.summary;
   expect(s.deidentified + s.duplicates + s.conflicts + s.quarantined + s.rejected).toBe(s.inputs);
   expect(report.files).toHaveLength(s.inputs);
@@ -103,7 +89,7 @@ function expectCountsMatchDisk(report: Report, output: string): void {
   for (const st of ["deidentified", "duplicate", "conflict", "quarantined", "rejected"]) {
     const key = { duplicate: "duplicates", conflict: "conflicts" }[st] ?? st;
     expect(report.files.filter((f) => f.status === st)).toHaveLength(
-      s[key as keyof Report["summary"]],
+      s[key as Exclude<keyof DeidSummary, "options">],
     );
   }
   const written = report.files.filter((f) => f.status === "deidentified").map((f) => f.output);
@@ -244,7 +230,7 @@ describe("the text summary", () => {
 describe("a second run into the same output folder", () => {
   const out = join(work, "rerun");
   let dir: string;
-  let first: Report;
+  let first: DeidReport;
   let before: Map<string, { ino: number; mtimeMs: number; bytes: Buffer }>;
   const snapshot = () =>
     new Map(
@@ -374,7 +360,7 @@ describe("many workers, many copies", () => {
     const out = join(work, "two-procs");
     const dir = inputs([...clean.map((f) => f.bytes), ...clean.map((f) => f.bytes)]);
     const run = () =>
-      new Promise<Report>((resolve, reject) => {
+      new Promise<DeidReport>((resolve, reject) => {
         const p = spawn(
           process.execPath,
           [BIN, "deid", dir, out, "--keys", keys, "--jobs", "2", "--format", "json", "--no-audit"],
@@ -385,7 +371,7 @@ describe("many workers, many copies", () => {
         p.on("error", reject);
         p.on("close", () => {
           try {
-            resolve(JSON.parse(stdout) as Report);
+            resolve(JSON.parse(stdout) as DeidReport);
           } catch (e) {
             reject(e);
           }

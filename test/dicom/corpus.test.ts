@@ -28,16 +28,12 @@ import {
   writeStudy,
 } from "./corpus/generator";
 import { deriveVariants } from "./corpus/planted";
+import { which } from "../helpers/tools";
 import { Leak, formatLeaks, inflateDeflatedDicom, scanForLeaks } from "./corpus/leak-scanner";
 
 const ROOT = join(__dirname, "..", "..");
 
 // --- outside tools -------------------------------------------------------------------------
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-}
 
 function findTools(): { dcmdump?: string; gdcmdump?: string } {
   let dcmdump = which("dcmdump");

@@ -6,12 +6,7 @@
  * ask "which errors does the output have that the input did not?".
  */
 import { spawnSync } from "node:child_process";
-import { describeIfAvailable } from "./tools";
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-}
+import { describeIfAvailable, which } from "./tools";
 
 /** The dciodvfy binary on PATH, or undefined. */
 export const DCIODVFY = which("dciodvfy");

@@ -1,6 +1,13 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./cli";
+
+/** The path of `cmd` on PATH (as the shell finds it), or undefined. */
+export function which(cmd: string): string | undefined {
+  const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
 
 /**
  * The path of an outside tool installed by the project's setup script, or undefined. Where it is

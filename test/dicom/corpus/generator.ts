@@ -645,6 +645,48 @@ function code(item: DS, value: string, scheme: string, meaning: string): void {
   item.set("00080100", "SH", value).set("00080102", "SH", scheme).set("00080104", "LO", meaning);
 }
 
+// Groups of PHI attributes that every object has (also the per-IOD objects' modules: iods/).
+
+/** The patient's name, ID and issuer, birth date and time (PHI), and sex "O". */
+export function patientIdentity(ds: DS, pt: Patient): void {
+  ds.phi("00100010", "PatientName", "PN", "name", pt.name);
+  ds.phi("00100020", "PatientID", "LO", "id", pt.id);
+  ds.phi("00100021", "IssuerOfPatientID", "LO", "id", pt.fields.issuer);
+  ds.phi("00100030", "PatientBirthDate", "DA", "date", pt.birthDate);
+  ds.phi("00100032", "PatientBirthTime", "TM", "time", pt.fields.birthTime);
+  ds.set("00100040", "CS", "O");
+}
+
+/** OtherPatientIDsSequence: one item with another ID of the patient and its issuer. */
+export function otherPatientIdsSequence(ds: DS, pt: Patient): void {
+  ds.sq("00101002", "OtherPatientIDsSequence", (i) => {
+    i.phi("00100020", "PatientID", "LO", "id", pt.fields.otherIdSeq);
+    i.phi("00100021", "IssuerOfPatientID", "LO", "id", pt.fields.otherIdSeqIssuer);
+    i.set("00100022", "CS", "TEXT");
+  });
+}
+
+/** ReferringPhysicianIdentificationSequence: the referrer's clinic and NPI code (PHI). */
+export function referringPhysicianIdentification(ds: DS, st: Study): void {
+  const t = st.text;
+  ds.sq("00080096", "ReferringPhysicianIdentificationSequence", (i) => {
+    i.phi("00080080", "InstitutionName", "LO", "text", t.referrerClinic);
+    i.sq("00401101", "PersonIdentificationCodeSequence", (c) => {
+      c.phi("00080100", "CodeValue", "SH", "id", t.referrerNpi);
+      c.set("00080102", "SH", "99ZZNPI");
+      c.phi("00080104", "CodeMeaning", "LO", "text", t.referrerIdMeaning);
+    });
+  });
+}
+
+/** The performed procedure step's start date and time, ID and description (PHI). */
+export function performedProcedureStep(ds: DS, st: Study): void {
+  ds.phi("00400244", "PerformedProcedureStepStartDate", "DA", "date", st.ppsDate);
+  ds.phi("00400245", "PerformedProcedureStepStartTime", "TM", "time", st.ppsTime);
+  ds.phi("00400253", "PerformedProcedureStepID", "SH", "id", st.text.ppsId);
+  ds.phi("00400254", "PerformedProcedureStepDescription", "LO", "text", st.text.ppsDescription);
+}
+
 /** Everything but pixel data and the trailer: patient, study, series, PHI in all its hideouts. */
 function buildHeader(ctx: Context, enc: FileEncoding, plan: InstancePlan, o: BuildOptions): DS {
   const { patient: pt, study: st, series: se } = plan;
@@ -680,14 +722,7 @@ function buildHeader(ctx: Context, enc: FileEncoding, plan: InstancePlan, o: Bui
   ds.phi("00080090", "ReferringPhysicianName", "PN", "name", st.names.referring);
   ds.phi("00080092", "ReferringPhysicianAddress", "ST", "text", t.referrerAddress);
   ds.phi("00080094", "ReferringPhysicianTelephoneNumbers", "SH", "id", t.referrerPhone);
-  ds.sq("00080096", "ReferringPhysicianIdentificationSequence", (i) => {
-    i.phi("00080080", "InstitutionName", "LO", "text", t.referrerClinic);
-    i.sq("00401101", "PersonIdentificationCodeSequence", (c) => {
-      c.phi("00080100", "CodeValue", "SH", "id", t.referrerNpi);
-      c.set("00080102", "SH", "99ZZNPI");
-      c.phi("00080104", "CodeMeaning", "LO", "text", t.referrerIdMeaning);
-    });
-  });
+  referringPhysicianIdentification(ds, st);
   ds.phi("00081010", "StationName", "SH", "id", se.text.station);
   ds.phi("00081030", "StudyDescription", "LO", "text", t.studyDescription);
   ds.phi("0008103E", "SeriesDescription", "LO", "text", se.text.description);
@@ -734,19 +769,10 @@ function buildHeader(ctx: Context, enc: FileEncoding, plan: InstancePlan, o: Bui
   }
 
   // --- patient ---
-  ds.phi("00100010", "PatientName", "PN", "name", pt.name);
-  ds.phi("00100020", "PatientID", "LO", "id", pt.id);
-  ds.phi("00100021", "IssuerOfPatientID", "LO", "id", pf.issuer);
-  ds.phi("00100030", "PatientBirthDate", "DA", "date", pt.birthDate);
-  ds.phi("00100032", "PatientBirthTime", "TM", "time", pf.birthTime);
-  ds.set("00100040", "CS", "O");
+  patientIdentity(ds, pt);
   ds.phi("00101000", "OtherPatientIDs", "LO", "id", pf.otherId);
   ds.phi("00101001", "OtherPatientNames", "PN", "name", pf.otherName);
-  ds.sq("00101002", "OtherPatientIDsSequence", (i) => {
-    i.phi("00100020", "PatientID", "LO", "id", pf.otherIdSeq);
-    i.phi("00100021", "IssuerOfPatientID", "LO", "id", pf.otherIdSeqIssuer);
-    i.set("00100022", "CS", "TEXT");
-  });
+  otherPatientIdsSequence(ds, pt);
   ds.phi("00101005", "PatientBirthName", "PN", "name", pf.birthName);
   ds.phi("00101010", "PatientAge", "AS", "id", pf.age);
   ds.phi("00101040", "PatientAddress", "LO", "text", pf.address);
@@ -789,10 +815,7 @@ function buildHeader(ctx: Context, enc: FileEncoding, plan: InstancePlan, o: Bui
   ds.phi("00321033", "RequestingService", "LO", "text", t.requestingService);
   ds.phi("00321060", "RequestedProcedureDescription", "LO", "text", t.requestedProcedure);
   ds.phi("00380010", "AdmissionID", "LO", "id", t.admission);
-  ds.phi("00400244", "PerformedProcedureStepStartDate", "DA", "date", st.ppsDate);
-  ds.phi("00400245", "PerformedProcedureStepStartTime", "TM", "time", st.ppsTime);
-  ds.phi("00400253", "PerformedProcedureStepID", "SH", "id", t.ppsId);
-  ds.phi("00400254", "PerformedProcedureStepDescription", "LO", "text", t.ppsDescription);
+  performedProcedureStep(ds, st);
   ds.sq("00400275", "RequestAttributesSequence", (ra) => {
     ra.phi("00080050", "AccessionNumber", "SH", "id", st.accession);
     ra.sq("00081110", "ReferencedStudySequence", (rs) => {

@@ -1,35 +1,27 @@
 import { DeidConfigError } from "../../../handlers/dicom";
 import { resolveCompound } from "../../../handlers/dicom/profile";
 import {
+  COMPREHENSIVE_SR,
   ENHANCED_CT,
   KEY,
   bytes,
-  deid,
+  deidCt,
   fakeCt,
   first,
   items,
   num,
   part10,
   pn,
-  rawDict,
   run,
   seq,
   str,
 } from "./helpers";
 
 const UID_RE = /^2\.25\.\d{1,39}$/;
-const COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33";
-
-async function out(extra: Parameters<typeof fakeCt>[0], options: string[] = [], sopClass?: string) {
-  const ds = fakeCt(extra);
-  if (sopClass) ds["00080016"] = str("UI", sopClass);
-  const { out: file, result } = await deid(part10(ds), { options: options as never });
-  return { ds: rawDict(file), result };
-}
 
 describe("action codes of Table E.1-1", () => {
   test("X removes: Other Patient IDs, Patient Address, Institution Name (Type 3 in CT)", async () => {
-    const { ds } = await out({
+    const { ds } = await deidCt({
       "00101000": str("LO", "FAKE-OTHER-ID"),
       "00101040": str("LO", "1 FAKE STREET"),
       "00080080": str("LO", "FAKE HOSPITAL"),
@@ -40,7 +32,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("Z empties: Accession Number, Referring Physician's Name, Birth Date, Study Date", async () => {
-    const { ds } = await out({});
+    const { ds } = await deidCt({});
     for (const t of ["00080050", "00080090", "00100030", "00080020", "00080030"]) {
       expect(ds[t]).toBeDefined();
       expect(first(ds, t) ?? "").toBe("");
@@ -48,7 +40,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("D writes a dummy of the same VR (LO, PN, DT, UI, OB, SQ)", async () => {
-    const { ds } = await out({
+    const { ds } = await deidCt({
       "00120010": str("LO", "FAKE SPONSOR"),
       "0040A123": pn("FAKE^OBSERVER"),
       "0040A120": str("DT", "19010101120000"),
@@ -68,7 +60,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("K keeps (under an option), sequences still cleaned", async () => {
-    const { ds } = await out(
+    const { ds } = await deidCt(
       {
         "00100040": str("CS", "O"),
         "00101010": str("AS", "045Y"),
@@ -82,7 +74,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("C cleans free text to allow-listed words under clean-descriptors", async () => {
-    const { ds } = await out(
+    const { ds } = await deidCt(
       {
         "0008103E": str("LO", "CT HEAD WO CONTRAST FAKE^DOCTOR 2024 5MM"),
         "00081030": str("LO", "FAKE^PATIENT^ALPHA ABDOMEN"),
@@ -96,7 +88,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("C on dates under retain-longitudinal-modified-dates shifts, TM stays", async () => {
-    const { ds } = await out(
+    const { ds } = await deidCt(
       { "00080021": str("DA", "19010110"), "00080031": str("TM", "101500") },
       ["retain-longitudinal-modified-dates"],
     );
@@ -109,7 +101,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("U replaces UIDs with 2.25 UIDs, in the data set and in the file meta", async () => {
-    const { ds, result } = await out({});
+    const { ds, result } = await deidCt({});
     for (const t of ["00080018", "0020000D", "0020000E", "00200052"]) {
       expect(first(ds, t)).toMatch(UID_RE);
     }
@@ -117,7 +109,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("attributes outside the table and the safe list are removed; safe ones kept", async () => {
-    const { ds } = await out({
+    const { ds } = await deidCt({
       "00181030": str("LO", "FAKE PROTOCOL"), // in the table (X/D): removed
       "00180015": str("CS", "HEAD"), // safe list: kept
       "00189004": str("CS", "PRODUCT"), // safe list: kept
@@ -134,7 +126,7 @@ describe("action codes of Table E.1-1", () => {
   });
 
   test("group lengths are dropped", async () => {
-    const { ds } = await out({ "00080000": num("UL", 1234), "00100000": num("UL", 12) });
+    const { ds } = await deidCt({ "00080000": num("UL", 1234), "00100000": num("UL", 12) });
     expect(ds["00080000"]).toBeUndefined();
     expect(ds["00100000"]).toBeUndefined();
   });
@@ -160,17 +152,17 @@ describe("compound codes resolve by the attribute's Type in the IOD", () => {
 
   test("Content Date Z/D: emptied in CT (Type 2), dummy in Enhanced CT (Type 1)", async () => {
     const extra = { "00080023": str("DA", "19010102"), "00080033": str("TM", "101010") };
-    const ct = await out(extra);
+    const ct = await deidCt(extra);
     expect(first(ct.ds, "00080023") ?? "").toBe("");
-    const enhanced = await out(extra, [], ENHANCED_CT);
+    const enhanced = await deidCt(extra, [], ENHANCED_CT);
     expect(first(enhanced.ds, "00080023")).toBe("19000101");
     expect(first(enhanced.ds, "00080033")).toBe("000000");
   });
 
   test("Device Serial Number X/Z/D: removed in CT, dummy in Enhanced CT", async () => {
     const extra = { "00181000": str("LO", "FAKE-SN-1") };
-    expect((await out(extra)).ds["00181000"]).toBeUndefined();
-    expect(first((await out(extra, [], ENHANCED_CT)).ds, "00181000")).toBe("ANONYMIZED");
+    expect((await deidCt(extra)).ds["00181000"]).toBeUndefined();
+    expect(first((await deidCt(extra, [], ENHANCED_CT)).ds, "00181000")).toBe("ANONYMIZED");
   });
 
   test("Source Image Sequence X/Z/U*: removed where Type 3, new UIDs where Type 2 or 1", async () => {
@@ -180,10 +172,10 @@ describe("compound codes resolve by the attribute's Type in the IOD", () => {
         "00081155": str("UI", "1.2.826.0.1.3680043.10.999.1.1"),
       });
     // CT: Type 3 at the top level, removed.
-    expect((await out({ "00082112": source() })).ds["00082112"]).toBeUndefined();
+    expect((await deidCt({ "00082112": source() })).ds["00082112"]).toBeUndefined();
     // Enhanced CT: Type 2 inside the Derivation Image functional group: references kept with
     // new UIDs, as for Type 1 (an empty one would break the Common Instance Reference module).
-    const enhanced = await out(
+    const enhanced = await deidCt(
       { "52009229": seq({ "00089124": seq({ "00082112": source() }) }) },
       [],
       ENHANCED_CT,
@@ -194,7 +186,7 @@ describe("compound codes resolve by the attribute's Type in the IOD", () => {
       first(enhanced.ds, "00080018"),
     );
     // Ophthalmic Thickness Map: Type 1 at the top level, kept with new UIDs.
-    const map = await out({ "00082112": source() }, [], "1.2.840.10008.5.1.4.1.1.81.1");
+    const map = await deidCt({ "00082112": source() }, [], "1.2.840.10008.5.1.4.1.1.81.1");
     const [item] = items(map.ds, "00082112");
     expect(first(item, "00081150")).toBe("1.2.840.10008.5.1.4.1.1.2");
     expect(first(item, "00081155")).toBe(first(map.ds, "00080018")); // same UID, same mapping
@@ -204,10 +196,10 @@ describe("compound codes resolve by the attribute's Type in the IOD", () => {
     const beam = {
       "300A00B0": seq({ "300A00C0": str("IS", "1"), "300A00B2": str("SH", "FAKE LINAC") }),
     };
-    const [ct] = items((await out(beam)).ds, "300A00B0");
+    const [ct] = items((await deidCt(beam)).ds, "300A00B0");
     expect(first(ct, "300A00C0")).toBe("1"); // an unlisted IS, kept by rule
     expect(ct["300A00B2"]).toBeUndefined();
-    const rt = await out(beam, [], "1.2.840.10008.5.1.4.1.1.481.5");
+    const rt = await deidCt(beam, [], "1.2.840.10008.5.1.4.1.1.481.5");
     const [item] = items(rt.ds, "300A00B0");
     expect(item["300A00B2"]).toBeDefined();
     expect(first(item, "300A00B2") ?? "").toBe("");
@@ -219,14 +211,14 @@ describe("options and their precedence", () => {
 
   test("a row naming several concerns keeps only what every concern allows", async () => {
     // Date of Last Detector Calibration: device identity K, dates K/C, Basic X/D.
-    expect((await out(calibration, ["retain-device-identity"])).ds["0018700C"]).toBeUndefined();
-    const shifted = await out(calibration, [
+    expect((await deidCt(calibration, ["retain-device-identity"])).ds["0018700C"]).toBeUndefined();
+    const shifted = await deidCt(calibration, [
       "retain-device-identity",
       "retain-longitudinal-modified-dates",
     ]);
     expect(first(shifted.ds, "0018700C")).toMatch(/^\d{8}$/);
     expect(first(shifted.ds, "0018700C")).not.toBe("19010105");
-    const kept = await out(calibration, [
+    const kept = await deidCt(calibration, [
       "retain-device-identity",
       "retain-longitudinal-full-dates",
     ]);
@@ -235,31 +227,35 @@ describe("options and their precedence", () => {
 
   test("Allergies: patient characteristics alone removes, with clean-descriptors cleans", async () => {
     const extra = { "00102110": str("LO", "CONTRAST FAKE^ALLERGY") };
-    expect((await out(extra, ["retain-patient-characteristics"])).ds["00102110"]).toBeUndefined();
-    const both = await out(extra, ["retain-patient-characteristics", "clean-descriptors"]);
+    expect(
+      (await deidCt(extra, ["retain-patient-characteristics"])).ds["00102110"],
+    ).toBeUndefined();
+    const both = await deidCt(extra, ["retain-patient-characteristics", "clean-descriptors"]);
     expect(first(both.ds, "00102110")).toBe("CONTRAST");
   });
 
   test("retain-institution-identity keeps Institution Name; device identity keeps Station Name", async () => {
     const extra = { "00080080": str("LO", "FAKE HOSPITAL"), "00081010": str("SH", "FAKESTATION") };
-    const inst = await out(extra, ["retain-institution-identity"]);
+    const inst = await deidCt(extra, ["retain-institution-identity"]);
     expect(first(inst.ds, "00080080")).toBe("FAKE HOSPITAL");
     expect(inst.ds["00081010"]).toBeUndefined();
-    const dev = await out(extra, ["retain-device-identity"]);
+    const dev = await deidCt(extra, ["retain-device-identity"]);
     expect(first(dev.ds, "00081010")).toBe("FAKESTATION");
     expect(dev.ds["00080080"]).toBeUndefined();
   });
 
   test("AE titles under retain-device-identity are cleaned to a consistent code", async () => {
-    const a = await out({ "00080055": str("AE", "FAKE_SITE_AE") }, ["retain-device-identity"]);
-    const b = await out({ "00080055": str("AE", "FAKE_SITE_AE") }, ["retain-device-identity"]);
+    const a = await deidCt({ "00080055": str("AE", "FAKE_SITE_AE") }, ["retain-device-identity"]);
+    const b = await deidCt({ "00080055": str("AE", "FAKE_SITE_AE") }, ["retain-device-identity"]);
     expect(first(a.ds, "00080055")).toMatch(/^AE[A-Z2-7]{13}$/);
     expect(first(a.ds, "00080055")).toBe(first(b.ds, "00080055"));
-    expect((await out({ "00080055": str("AE", "FAKE_SITE_AE") })).ds["00080055"]).toBeUndefined();
+    expect(
+      (await deidCt({ "00080055": str("AE", "FAKE_SITE_AE") })).ds["00080055"],
+    ).toBeUndefined();
   });
 
   test("binary descriptors cannot be cleaned: Maker Note is removed under clean-descriptors", async () => {
-    const { ds } = await out({ "0016002B": bytes("OB", new Uint8Array([1, 2])) }, [
+    const { ds } = await deidCt({ "0016002B": bytes("OB", new Uint8Array([1, 2])) }, [
       "clean-descriptors",
     ]);
     expect(ds["0016002B"]).toBeUndefined();
@@ -293,7 +289,7 @@ describe("repeating groups: curves (50xx) and overlays (60xx)", () => {
     "60024000": str("LT", "FAKE^PATIENT overlay comment"),
   };
   test.each([[[]], [["clean-graphics"]]])("removed with options %j", async (options) => {
-    const { ds } = await out(graphics, options as string[]);
+    const { ds } = await deidCt(graphics, options as string[]);
     for (const t of Object.keys(graphics)) expect(ds[t]).toBeUndefined();
   });
 
@@ -303,10 +299,10 @@ describe("repeating groups: curves (50xx) and overlays (60xx)", () => {
         "00700008": seq({ "00700006": str("ST", "LEFT KIDNEY FAKE^PATIENT 19010101") }),
       }),
     };
-    const basic = await out(extra);
+    const basic = await deidCt(extra);
     const [a] = items(basic.ds, "00700001");
     expect(items(a, "00700008")[0]?.["00700006"]).toBeUndefined();
-    const cleaned = await out(extra, ["clean-graphics"]);
+    const cleaned = await deidCt(extra, ["clean-graphics"]);
     const [b] = items(cleaned.ds, "00700001");
     expect(first(items(b, "00700008")[0], "00700006")).toBe("LEFT KIDNEY");
   });
@@ -323,12 +319,12 @@ describe("private attributes", () => {
   };
 
   test("removed by default, creators included", async () => {
-    const { ds } = await out(privates);
+    const { ds } = await deidCt(privates);
     for (const t of Object.keys(privates)) expect(ds[t]).toBeUndefined();
   });
 
   test("retain-safe-private keeps listed elements with their creator, nothing else", async () => {
-    const { ds, result } = await out(privates, ["retain-safe-private"]);
+    const { ds, result } = await deidCt(privates, ["retain-safe-private"]);
     expect(first(ds, "00190010")).toBe("GEMS_ACQU_01");
     expect(Number(first(ds, "00191023"))).toBe(39.37);
     expect(ds["00191099"]).toBeUndefined();
@@ -339,7 +335,7 @@ describe("private attributes", () => {
   });
 
   test("the creator's block is honoured (creator in 0x11 reserves 11xx)", async () => {
-    const { ds } = await out(
+    const { ds } = await deidCt(
       {
         "00190010": str("LO", "FAKE CREATOR"),
         "00190011": str("LO", "GEMS_ACQU_01"),
@@ -357,7 +353,7 @@ describe("private attributes", () => {
 
 describe("sequences are de-identified at every depth", () => {
   test("three levels: UIDs replaced, names emptied, safe codes kept", async () => {
-    const { ds } = await out({
+    const { ds } = await deidCt({
       "00081115": seq({
         "0020000E": str("UI", "1.2.826.0.1.3680043.10.999.1.2"),
         "0008114A": seq({
@@ -396,12 +392,12 @@ describe("sequences are de-identified at every depth", () => {
         "0040A123": pn("FAKE^DOCTOR"),
       }),
     };
-    const basic = await out(content, [], COMPREHENSIVE_SR);
+    const basic = await deidCt(content, [], COMPREHENSIVE_SR);
     const [a] = items(basic.ds, "0040A730");
     expect(first(a, "0040A040")).toBe("TEXT");
     expect(first(a, "0040A160")).toBe("ANONYMIZED"); // Type 1C in a TEXT content item
     expect(first(a, "0040A123")).toBe("ANONYMIZED");
-    const cleaned = await out(content, ["clean-structured-content"], COMPREHENSIVE_SR);
+    const cleaned = await deidCt(content, ["clean-structured-content"], COMPREHENSIVE_SR);
     const [b] = items(cleaned.ds, "0040A730");
     expect(first(b, "0040A160")).toBe("Liver lesion 12 MM");
     expect(first(b, "0040A123")).toBe("ANONYMIZED");
@@ -413,12 +409,12 @@ describe("sequences are de-identified at every depth", () => {
         "0040A160": str("UT", "FAKE^DOCTOR"),
       }),
     };
-    const onlyNames = await out(names, ["clean-structured-content"], COMPREHENSIVE_SR);
+    const onlyNames = await deidCt(names, ["clean-structured-content"], COMPREHENSIVE_SR);
     expect(first(items(onlyNames.ds, "0040A730")[0], "0040A160")).toBe("ANONYMIZED");
   });
 
   test("Z on a sequence leaves it present and empty", async () => {
-    const { ds } = await out({
+    const { ds } = await deidCt({
       "00081080": str("LO", "FAKE DIAGNOSIS"),
       "00081084": seq({ "00080100": str("SH", "FAKE1") }),
       "00400610": seq({ "00080100": str("SH", "FAKE2") }),

@@ -1,5 +1,11 @@
 /** Hand-made element bytes for inputs dcmjs cannot write (encapsulated frames, broken lengths). */
-const LONG = new Set([
+
+/**
+ * VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2), here and in
+ * encode.ts. Typed out rather than taken from handlers/dicom/vr.ts on purpose: the tests' writers
+ * are independent of the reader they check, so they do not share its mistakes.
+ */
+export const LONG = new Set([
   "OB",
   "OD",
   "OF",

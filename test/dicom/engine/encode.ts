@@ -4,21 +4,9 @@
  * meta group naming any syntax (or none). Values are given little endian; big endian swaps them
  * by their VR (AT by 16-bit halves), except UN values (PS3.5 6.2.2: always little endian).
  */
-const LONG = new Set([
-  "OB",
-  "OD",
-  "OF",
-  "OL",
-  "OV",
-  "OW",
-  "SQ",
-  "SV",
-  "UC",
-  "UN",
-  "UR",
-  "UT",
-  "UV",
-]);
+import { ITEM, ITEM_END, LONG, SEQ_END, UNDEFINED, textValue } from "./bytes";
+
+// Own copy of vr.ts's swap units on purpose: an independent oracle catches the reader's mistakes.
 const SWAP: Record<string, number> = {
   AT: 2,
   OW: 2,
@@ -47,8 +35,6 @@ export interface El {
   /** Write a sequence or item with undefined length (default: defined). */
   undefinedLength?: boolean;
 }
-
-const UNDEFINED = 0xffffffff;
 
 function u16(v: number, big: boolean): Buffer {
   const b = Buffer.alloc(2);
@@ -89,10 +75,10 @@ function items(list: El[][], enc: Enc, undefinedLength: boolean): Buffer {
   const out: Buffer[] = [];
   for (const item of list) {
     const body = encode(item, enc);
-    out.push(tagBytes(0xfffee000, big), u32(undefinedLength ? UNDEFINED : body.length, big), body);
-    if (undefinedLength) out.push(tagBytes(0xfffee00d, big), u32(0, big));
+    out.push(tagBytes(ITEM, big), u32(undefinedLength ? UNDEFINED : body.length, big), body);
+    if (undefinedLength) out.push(tagBytes(ITEM_END, big), u32(0, big));
   }
-  if (undefinedLength) out.push(tagBytes(0xfffee0dd, big), u32(0, big));
+  if (undefinedLength) out.push(tagBytes(SEQ_END, big), u32(0, big));
   return Buffer.concat(out);
 }
 
@@ -114,12 +100,7 @@ export function encode(elements: El[], enc: Enc): Buffer {
   return Buffer.concat(elements.map((e) => encodeElement(e, enc)));
 }
 
-const text = (s: string, pad = " ") => Buffer.from(s.length % 2 ? s + pad : s, "latin1");
-export const t = (tag: number, vr: string, s: string): El => ({
-  tag,
-  vr,
-  value: text(s, vr === "UI" ? "\0" : " "),
-});
+export const t = (tag: number, vr: string, s: string): El => ({ tag, vr, value: textValue(s, vr) });
 export const raw = (tag: number, vr: string, value: Buffer): El => ({ tag, vr, value });
 export const usv = (tag: number, ...v: number[]): El => {
   const b = Buffer.alloc(2 * v.length);
@@ -173,4 +154,32 @@ export const SYNTAX_OF: Record<Enc, string> = {
 /** A whole file: meta naming `syntax` (default: the encoding's own), then the data set. */
 export function file(elements: El[], enc: Enc, syntax: string | null = SYNTAX_OF[enc]): Buffer {
   return Buffer.concat([meta(syntax), encode(elements, enc)]);
+}
+
+/**
+ * A fake CT in tag order: SOP, patient, study and series attributes and a 4 x 4, 12 bits stored
+ * MONOCHROME2 Image Pixel module, plus `extra` and the `pixel` data element (when not null).
+ */
+export function ctElements(extra: El[], pixel: El | null): El[] {
+  const list: El[] = [
+    t(0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.2"),
+    t(0x00080018, "UI", "1.2.826.0.1.3680043.10.999.1.1"),
+    t(0x00080020, "DA", "19010101"),
+    t(0x00080060, "CS", "CT"),
+    t(0x00100010, "PN", "FAKE^PATIENT^ALPHA"),
+    t(0x00100020, "LO", "FAKE-PID-0001"),
+    t(0x0020000d, "UI", "1.2.826.0.1.3680043.10.999.1"),
+    t(0x0020000e, "UI", "1.2.826.0.1.3680043.10.999.1.2"),
+    usv(0x00280002, 1),
+    t(0x00280004, "CS", "MONOCHROME2"),
+    usv(0x00280010, 4),
+    usv(0x00280011, 4),
+    usv(0x00280100, 16),
+    usv(0x00280101, 12),
+    usv(0x00280102, 11),
+    usv(0x00280103, 0),
+    ...extra,
+  ];
+  if (pixel) list.push(pixel);
+  return list.sort((a, b) => a.tag - b.tag);
 }

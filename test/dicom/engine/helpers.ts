@@ -14,6 +14,7 @@ export const KEY = Buffer.alloc(32, 0x42);
 export const OTHER_KEY = Buffer.alloc(32, 0x17);
 export const CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2";
 export const ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1";
+export const COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33";
 export const US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1";
 export const SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
 export const EXPLICIT = "1.2.840.10008.1.2.1";
@@ -176,4 +177,15 @@ export function first(ds: DcmjsDataset, tag: string): string | undefined {
 /** Items of a sequence in a dcmjs raw dict. */
 export function items(ds: DcmjsDataset, tag: string): DcmjsDataset[] {
   return (ds[tag]?.Value ?? []) as DcmjsDataset[];
+}
+
+/**
+ * De-identifies `fakeCt(extra)`, of SOP Class `sopClass` where given, with `options`: the output
+ * as a dcmjs data set, and the result.
+ */
+export async function deidCt(extra: DcmjsDataset, options: string[] = [], sopClass?: string) {
+  const ds = fakeCt(extra);
+  if (sopClass) ds["00080016"] = str("UI", sopClass);
+  const { out: file, result } = await deid(part10(ds), { options: options as never });
+  return { ds: rawDict(file), result };
 }

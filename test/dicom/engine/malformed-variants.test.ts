@@ -12,36 +12,26 @@ import { join } from "node:path";
 import { ByteSource } from "../../../handlers/dicom";
 import { MAX_ELEMENTS, Parser, READ_REASONS } from "../../../handlers/dicom/dataset";
 import { SCAN_REASONS } from "../../../handlers/dicom/scan";
-import { describeIfAvailable } from "../../helpers/tools";
-import { El, SYNTAX, encode, encodeElement, file, meta, raw, seqOf, t, usv } from "./encode";
+import { describeIfAvailable, which } from "../../helpers/tools";
+import {
+  El,
+  SYNTAX,
+  ctElements,
+  encode,
+  encodeElement,
+  file,
+  meta,
+  raw,
+  seqOf,
+  t,
+  usv,
+} from "./encode";
 import { deid, first, items, rawDict, run } from "./helpers";
 
 const PIXELS = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
 
-function ct(extra: El[] = [], pixel: El | null = raw(0x7fe00010, "OW", PIXELS)): El[] {
-  const list: El[] = [
-    t(0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.2"),
-    t(0x00080018, "UI", "1.2.826.0.1.3680043.10.999.1.1"),
-    t(0x00080020, "DA", "19010101"),
-    t(0x00080060, "CS", "CT"),
-    t(0x00100010, "PN", "FAKE^PATIENT^ALPHA"),
-    t(0x00100020, "LO", "FAKE-PID-0001"),
-    t(0x0020000d, "UI", "1.2.826.0.1.3680043.10.999.1"),
-    t(0x0020000e, "UI", "1.2.826.0.1.3680043.10.999.1.2"),
-    usv(0x00280002, 1),
-    t(0x00280004, "CS", "MONOCHROME2"),
-    usv(0x00280010, 4),
-    usv(0x00280011, 4),
-    usv(0x00280100, 16),
-    usv(0x00280101, 12),
-    usv(0x00280102, 11),
-    usv(0x00280103, 0),
-    usv(0x00280120, 7),
-    ...extra,
-  ];
-  if (pixel) list.push(pixel);
-  return list.sort((a, b) => a.tag - b.tag);
-}
+const ct = (extra: El[] = [], pixel: El | null = raw(0x7fe00010, "OW", PIXELS)): El[] =>
+  ctElements([usv(0x00280120, 7), ...extra], pixel);
 const le = (elements: El[]) => file(elements, "explicit");
 const outOf = async (input: Buffer, extra = {}) => (await deid(input, extra)).out;
 
@@ -348,10 +338,6 @@ describe("bounded memory", () => {
   });
 });
 
-const which = (cmd: string) => {
-  const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-};
 const dcmmkdir = which("dcmmkdir");
 
 describeIfAvailable(

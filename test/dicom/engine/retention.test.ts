@@ -5,37 +5,13 @@
  * get a dummy, Type 2 ones stay present and empty, at the top level and inside sequences.
  */
 import type { DcmjsDataset } from "../corpus/dcmjs";
-import {
-  bytes,
-  deid,
-  fakeCt,
-  first,
-  items,
-  num,
-  part10,
-  pn,
-  rawDict,
-  run,
-  seq,
-  str,
-} from "./helpers";
+import { IOD_SOP_CLASS } from "../corpus/iods";
+import { bytes, deidCt, fakeCt, first, items, num, part10, pn, run, seq, str } from "./helpers";
 
-const SOP = {
-  rtDose: "1.2.840.10008.5.1.4.1.1.481.2",
-  rtStructureSet: "1.2.840.10008.5.1.4.1.1.481.3",
-  rtPlan: "1.2.840.10008.5.1.4.1.1.481.5",
-  comprehensiveSr: "1.2.840.10008.5.1.4.1.1.88.33",
-  segmentation: "1.2.840.10008.5.1.4.1.1.66.4",
-  twelveLeadEcg: "1.2.840.10008.5.1.4.1.1.9.1.1",
-  enhancedCt: "1.2.840.10008.5.1.4.1.1.2.1",
-  unknown: "1.2.826.0.1.3680043.10.999.424242",
-};
+const SOP = { ...IOD_SOP_CLASS, unknown: "1.2.826.0.1.3680043.10.999.424242" };
 
 async function out(extra: DcmjsDataset, options: string[] = [], sopClass?: string) {
-  const ds = fakeCt(extra);
-  if (sopClass) ds["00080016"] = str("UI", sopClass);
-  const { out: file } = await deid(part10(ds), { options: options as never });
-  return rawDict(file);
+  return (await deidCt(extra, options, sopClass)).ds;
 }
 
 /** Present with an empty value (Type 2). */

@@ -14,13 +14,11 @@ import { SYNTAX_REASONS } from "../../../handlers/dicom";
 import { swapChunks } from "../../../handlers/dicom/byteswap";
 import { INFLATE_REASONS, MAX_INFLATED_BYTES } from "../../../handlers/dicom/inflate";
 import { runCli } from "../../helpers/cli";
-import { describeIfAvailable } from "../../helpers/tools";
+import { describeIfAvailable, which } from "../../helpers/tools";
 import { malformed } from "../corpus/generator";
 import { formatLeaks, scanForLeaks } from "../corpus/leak-scanner";
-import { El, SYNTAX, encode, file, meta, raw, seqOf, t, usv } from "./encode";
+import { El, SYNTAX, ctElements, encode, file, meta, raw, seqOf, t, usv } from "./encode";
 import { Done, assemble, deid, first, items, rawDict, run } from "./helpers";
-
-const CT = "1.2.840.10008.5.1.4.1.1.2";
 
 const i16 = (tag: number, v: number): El => {
   const b = Buffer.alloc(2);
@@ -55,38 +53,23 @@ for (let i = 0; i < 16; i++) PIXELS.writeUInt16LE(0x0100 * (i + 1) + (0x20 + i),
 
 /** A fake CT with kept binary values of every byte order unit, a sequence and pixel data. */
 function ct(extra: El[] = [], pixel: El | null = raw(0x7fe00010, "OW", PIXELS)): El[] {
-  const list: El[] = [
-    t(0x00080016, "UI", CT),
-    t(0x00080018, "UI", "1.2.826.0.1.3680043.10.999.1.1"),
-    t(0x00080020, "DA", "19010101"),
-    t(0x00080060, "CS", "CT"),
-    t(0x00100010, "PN", "FAKE^PATIENT^ALPHA"),
-    t(0x00100020, "LO", "FAKE-PID-0001"),
-    t(0x00100030, "DA", "19010101"),
-    i32(0x00186020, -5), // ReferencePixelX0 SL
-    f32(0x00189351, 1.5), // CalciumScoringMassFactorPatient FL
-    t(0x0020000d, "UI", "1.2.826.0.1.3680043.10.999.1"),
-    t(0x0020000e, "UI", "1.2.826.0.1.3680043.10.999.1.2"),
-    usv(0x00280002, 1),
-    t(0x00280004, "CS", "MONOCHROME2"),
-    at(0x00280009, 0x00181063), // FrameIncrementPointer AT -> Frame Time
-    usv(0x00280010, 4),
-    usv(0x00280011, 4),
-    usv(0x00280100, 16),
-    usv(0x00280101, 12),
-    usv(0x00280102, 11),
-    usv(0x00280103, 0),
-    usv(0x00280120, 0x1234), // PixelPaddingValue
-    i16(0x00281041, -1), // PixelIntensityRelationshipSign SS
-    raw(0x00281201, "OW", Buffer.from([0x02, 0x01, 0x04, 0x03])), // palette data OW
-    raw(0x00282000, "OB", Buffer.from([1, 2, 3, 4])), // ICC profile OB: never swapped
-    seqOf(0x00409096, [
-      [usv(0x00409211, 4095), usv(0x00409216, 0), f64(0x00409224, -1024.5), f64(0x00409225, 0.5)],
-    ]),
-    ...extra,
-  ];
-  if (pixel) list.push(pixel);
-  return list.sort((a, b) => a.tag - b.tag);
+  return ctElements(
+    [
+      t(0x00100030, "DA", "19010101"),
+      i32(0x00186020, -5), // ReferencePixelX0 SL
+      f32(0x00189351, 1.5), // CalciumScoringMassFactorPatient FL
+      at(0x00280009, 0x00181063), // FrameIncrementPointer AT -> Frame Time
+      usv(0x00280120, 0x1234), // PixelPaddingValue
+      i16(0x00281041, -1), // PixelIntensityRelationshipSign SS
+      raw(0x00281201, "OW", Buffer.from([0x02, 0x01, 0x04, 0x03])), // palette data OW
+      raw(0x00282000, "OB", Buffer.from([1, 2, 3, 4])), // ICC profile OB: never swapped
+      seqOf(0x00409096, [
+        [usv(0x00409211, 4095), usv(0x00409216, 0), f64(0x00409224, -1024.5), f64(0x00409225, 0.5)],
+      ]),
+      ...extra,
+    ],
+    pixel,
+  );
 }
 
 async function out(input: Buffer, extra = {}): Promise<Buffer> {
@@ -374,10 +357,6 @@ describe("swapChunks (the CLI writer's transform for swapped ranges)", () => {
 
 // --- dcmtk ---------------------------------------------------------------------------------
 
-const which = (cmd: string) => {
-  const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-};
 const dcmconv = which("dcmconv");
 const dcmdump = which("dcmdump");
 

@@ -17,6 +17,10 @@ import {
   makePatient,
   makeSeries,
   makeStudy,
+  otherPatientIdsSequence,
+  patientIdentity,
+  performedProcedureStep,
+  referringPhysicianIdentification,
   serializeDataset,
 } from "../generator";
 import type { PlantedValue } from "../planted";
@@ -155,17 +159,8 @@ export class IodFile {
     const pt = this.s.patient;
     const pf = pt.fields;
     const ds = this.ds;
-    ds.phi("00100010", "PatientName", "PN", "name", pt.name);
-    ds.phi("00100020", "PatientID", "LO", "id", pt.id);
-    ds.phi("00100021", "IssuerOfPatientID", "LO", "id", pf.issuer);
-    ds.phi("00100030", "PatientBirthDate", "DA", "date", pt.birthDate);
-    ds.phi("00100032", "PatientBirthTime", "TM", "time", pf.birthTime);
-    ds.set("00100040", "CS", "O");
-    ds.sq("00101002", "OtherPatientIDsSequence", (i) => {
-      i.phi("00100020", "PatientID", "LO", "id", pf.otherIdSeq);
-      i.phi("00100021", "IssuerOfPatientID", "LO", "id", pf.otherIdSeqIssuer);
-      i.set("00100022", "CS", "TEXT");
-    });
+    patientIdentity(ds, pt);
+    otherPatientIdsSequence(ds, pt);
     ds.phi("00101001", "OtherPatientNames", "PN", "name", pf.otherName);
     ds.phi("00101040", "PatientAddress", "LO", "text", pf.address);
     ds.phi("00101060", "PatientMotherBirthName", "PN", "name", pf.motherName);
@@ -182,14 +177,7 @@ export class IodFile {
     ds.phi("00080020", "StudyDate", "DA", "date", st.date);
     ds.phi("00080030", "StudyTime", "TM", "time", st.time);
     ds.phi("00080090", "ReferringPhysicianName", "PN", "name", st.names.referring);
-    ds.sq("00080096", "ReferringPhysicianIdentificationSequence", (i) => {
-      i.phi("00080080", "InstitutionName", "LO", "text", t.referrerClinic);
-      i.sq("00401101", "PersonIdentificationCodeSequence", (c) => {
-        c.phi("00080100", "CodeValue", "SH", "id", t.referrerNpi);
-        c.set("00080102", "SH", "99ZZNPI");
-        c.phi("00080104", "CodeMeaning", "LO", "text", t.referrerIdMeaning);
-      });
-    });
+    referringPhysicianIdentification(ds, st);
     ds.phi("00200010", "StudyID", "SH", "id", st.studyId);
     ds.phi("00080050", "AccessionNumber", "SH", "id", st.accession);
     ds.phi("00081030", "StudyDescription", "LO", "text", t.studyDescription);
@@ -237,10 +225,7 @@ export class IodFile {
       ra.phi("00400007", "ScheduledProcedureStepDescription", "LO", "text", t.spsDescription);
       ra.phi("00401002", "ReasonForTheRequestedProcedure", "LO", "text", t.reason);
     });
-    ds.phi("00400244", "PerformedProcedureStepStartDate", "DA", "date", st.ppsDate);
-    ds.phi("00400245", "PerformedProcedureStepStartTime", "TM", "time", st.ppsTime);
-    ds.phi("00400253", "PerformedProcedureStepID", "SH", "id", t.ppsId);
-    ds.phi("00400254", "PerformedProcedureStepDescription", "LO", "text", t.ppsDescription);
+    performedProcedureStep(ds, st);
     return this;
   }
 
@@ -269,13 +254,23 @@ export class IodFile {
     return this;
   }
 
+  /**
+   * Instance Number and Content Date and Time, as General Image, SR Document General, Waveform
+   * Identification and Multi-frame Functional Groups have them.
+   */
+  content(): this {
+    const se = this.series;
+    this.ds.set("00200013", "IS", 1);
+    this.ds.phi("00080023", "ContentDate", "DA", "date", se.contentDate);
+    this.ds.phi("00080033", "ContentTime", "TM", "time", se.contentTime);
+    return this;
+  }
+
   /** General Image, with PHI in the acquisition dates and image comments. */
   generalImage(opts: { acquisition?: boolean; comments?: boolean } = {}): this {
     const se = this.series;
     const ds = this.ds;
-    ds.set("00200013", "IS", 1);
-    ds.phi("00080023", "ContentDate", "DA", "date", se.contentDate);
-    ds.phi("00080033", "ContentTime", "TM", "time", se.contentTime);
+    this.content();
     if (opts.acquisition !== false) {
       ds.phi("00080022", "AcquisitionDate", "DA", "date", se.acqDate);
       ds.phi("00080032", "AcquisitionTime", "TM", "time", se.acqTime);
@@ -283,6 +278,18 @@ export class IodFile {
     if (opts.comments !== false) {
       ds.phi("00204000", "ImageComments", "LT", "text", `ZZFAKE image comment ${this.s.code()}`);
     }
+    return this;
+  }
+
+  /** Image Pixel of a MONOCHROME2 image, unsigned, `stored` of `bits` bits. */
+  imagePixel(rows: number, columns: number, bits: number, stored: number = bits): this {
+    const d = this.ds;
+    d.set("00280002", "US", 1).set("00280004", "CS", "MONOCHROME2");
+    d.set("00280010", "US", rows).set("00280011", "US", columns);
+    d.set("00280100", "US", bits)
+      .set("00280101", "US", stored)
+      .set("00280102", "US", stored - 1);
+    d.set("00280103", "US", 0);
     return this;
   }
 

@@ -50,12 +50,9 @@ export function twelveLeadEcg(s: Shared): IodObject {
   });
   f.sopCommon().patient().generalStudy().patientStudy().seriesModule().equipment();
   const d = f.ds;
-  const se = f.series;
   // Waveform Identification: Type 1 dates
-  d.set("00200013", "IS", 1);
-  d.phi("00080023", "ContentDate", "DA", "date", se.contentDate);
-  d.phi("00080033", "ContentTime", "TM", "time", se.contentTime);
-  d.phi("0008002A", "AcquisitionDateTime", "DT", "datetime", se.acqDateTime);
+  f.content();
+  d.phi("0008002A", "AcquisitionDateTime", "DT", "datetime", f.series.acqDateTime);
   // Acquisition Context
   d.sq("00400555", "AcquisitionContextSequence");
   // Waveform

@@ -34,6 +34,17 @@ export function framePosition(k: number): number[] {
   return [VOLUME.origin[0], VOLUME.origin[1], VOLUME.z[k] as number];
 }
 
+/** Pixel Measures and Plane Orientation of the frames (shared functional groups, SEG's too). */
+export function volumeGeometry(g: DS): void {
+  g.sq("00289110", "PixelMeasuresSequence", (x) => {
+    x.set("00280030", "DS", VOLUME.spacing, VOLUME.spacing);
+    x.set("00180050", "DS", VOLUME.sliceThickness);
+  });
+  g.sq("00209116", "PlaneOrientationSequence", (x) => {
+    x.set("00200037", "DS", 1, 0, 0, 0, 1, 0);
+  });
+}
+
 /**
  * What Enhanced CT and MR share: Image Pixel, Enhanced General Equipment, Multi-frame Functional
  * Groups (with `shared` and `perFrame` group fillers), Multi-frame Dimension, Acquisition Context.
@@ -63,23 +74,12 @@ function multiFrame(
   d.set("00280301", "CS", "NO").set("00280302", "CS", "NO");
   d.set("00282110", "CS", "00").set("20500020", "CS", "IDENTITY");
   // Image Pixel
-  d.set("00280002", "US", 1).set("00280004", "CS", "MONOCHROME2");
-  d.set("00280010", "US", VOLUME.rows).set("00280011", "US", VOLUME.columns);
-  d.set("00280100", "US", 16).set("00280101", "US", 12).set("00280102", "US", 11);
-  d.set("00280103", "US", 0);
+  f.imagePixel(VOLUME.rows, VOLUME.columns, 16, 12);
   // Multi-frame Functional Groups
-  d.set("00200013", "IS", 1);
-  d.phi("00080023", "ContentDate", "DA", "date", se.contentDate);
-  d.phi("00080033", "ContentTime", "TM", "time", se.contentTime);
+  f.content();
   d.set("00280008", "IS", frames);
   d.sq("52009229", "SharedFunctionalGroupsSequence", (g) => {
-    g.sq("00289110", "PixelMeasuresSequence", (x) => {
-      x.set("00280030", "DS", VOLUME.spacing, VOLUME.spacing);
-      x.set("00180050", "DS", VOLUME.sliceThickness);
-    });
-    g.sq("00209116", "PlaneOrientationSequence", (x) => {
-      x.set("00200037", "DS", 1, 0, 0, 0, 1, 0);
-    });
+    volumeGeometry(g);
     g.sq("00209071", "FrameAnatomySequence", (x) => {
       x.sq("00082218", "AnatomicRegionSequence", codeItem("51185008", "SCT", "Chest"));
       x.set("00209072", "CS", "U");

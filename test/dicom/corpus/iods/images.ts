@@ -4,7 +4,7 @@
  * unless a pixel mask rule matches: each comes tiny (quarantined) and, when the caller passes a
  * mask rule's manufacturer, model and size, in a variant that rule matches (masked, written).
  */
-import { IOD_SOP_CLASS, IodFile, IodObject, Shared, VOLUME, codeItem } from "./common";
+import { FileOptions, IOD_SOP_CLASS, IodFile, IodObject, Shared, VOLUME, codeItem } from "./common";
 import { frame } from "../generator";
 
 /** Manufacturer, model and matrix of a pixel mask rule (handlers/dicom/data/pixel-masks.json). */
@@ -24,30 +24,30 @@ function imageHeader(
   f.equipment(opts);
 }
 
-function pixelModule(
-  f: IodFile,
-  rows: number,
-  columns: number,
-  bits: 8 | 16,
-  stored: number = bits,
-): void {
-  const d = f.ds;
-  d.set("00280002", "US", 1).set("00280004", "CS", "MONOCHROME2");
-  d.set("00280010", "US", rows).set("00280011", "US", columns);
-  d.set("00280100", "US", bits)
-    .set("00280101", "US", stored)
-    .set("00280102", "US", stored - 1);
-  d.set("00280103", "US", 0);
+/**
+ * A kind the engine quarantines for burned-in text: tiny, quarantined; or with `mask`, the variant
+ * that mask rule matches ("<key>-masked", in the next series), masked and written.
+ */
+function burnedInKind(
+  s: Shared,
+  mask: MaskTarget | undefined,
+  o: Omit<FileOptions, "disposition">,
+): IodFile {
+  return new IodFile(s, {
+    ...o,
+    key: mask ? `${o.key}-masked` : o.key,
+    seriesIndex: mask ? o.seriesIndex + 1 : o.seriesIndex,
+    disposition: mask ? "deidentify" : "quarantine",
+  });
 }
 
 export function ultrasound(s: Shared, mask?: MaskTarget): IodObject {
-  const f = new IodFile(s, {
-    key: mask ? "ultrasound-masked" : "ultrasound",
+  const f = burnedInKind(s, mask, {
+    key: "ultrasound",
     iod: "US Image",
     sopClassUid: IOD_SOP_CLASS.ultrasound,
     modality: "US",
-    seriesIndex: mask ? 52 : 51,
-    disposition: mask ? "deidentify" : "quarantine",
+    seriesIndex: 51,
   });
   imageHeader(f, "ABDOMEN", mask);
   f.generalImage();
@@ -57,20 +57,19 @@ export function ultrasound(s: Shared, mask?: MaskTarget): IodObject {
   d.set("00200020", "CS", "");
   d.set("00080008", "CS", "ORIGINAL", "PRIMARY", "ABDOMINAL", "0001");
   d.set("00280301", "CS", "NO").set("00282110", "CS", "00");
-  pixelModule(f, rows, columns, 8);
+  f.imagePixel(rows, columns, 8);
   d.bytes("7FE00010", "OB", frame("u8", rows, columns, 5));
   f.privateBlock();
   return f.finish();
 }
 
 export function secondaryCapture(s: Shared, mask?: MaskTarget): IodObject {
-  const f = new IodFile(s, {
-    key: mask ? "secondary-capture-masked" : "secondary-capture",
+  const f = burnedInKind(s, mask, {
+    key: "secondary-capture",
     iod: "Secondary Capture Image",
     sopClassUid: IOD_SOP_CLASS.secondaryCapture,
     modality: "OT",
-    seriesIndex: mask ? 92 : 91,
-    disposition: mask ? "deidentify" : "quarantine",
+    seriesIndex: 91,
   });
   imageHeader(f, "CHEST", mask);
   f.generalImage({ acquisition: false });
@@ -82,7 +81,7 @@ export function secondaryCapture(s: Shared, mask?: MaskTarget): IodObject {
   d.phi("00181012", "DateOfSecondaryCapture", "DA", "date", s.date());
   d.phi("00181014", "TimeOfSecondaryCapture", "TM", "time", s.time());
   d.set("00280301", "CS", "NO");
-  pixelModule(f, rows, columns, 8);
+  f.imagePixel(rows, columns, 8);
   d.bytes("7FE00010", "OB", frame("u8", rows, columns, 7));
   f.privateBlock();
   return f.finish();
@@ -110,7 +109,7 @@ export function mammography(s: Shared): IodObject {
   d.sq("00082218", "AnatomicRegionSequence", codeItem("76752008", "SCT", "Breast"));
   // DX Image
   d.set("00080008", "CS", "ORIGINAL", "PRIMARY", "");
-  pixelModule(f, MAMMO.rows, MAMMO.columns, 16, 12);
+  f.imagePixel(MAMMO.rows, MAMMO.columns, 16, 12);
   d.set("00281040", "CS", "LOG").set("00281041", "SS", 1);
   d.set("00281052", "DS", 0).set("00281053", "DS", 1).set("00281054", "LO", "US");
   d.set("20500020", "CS", "IDENTITY").set("00282110", "CS", "00");
@@ -188,7 +187,7 @@ export function pet(s: Shared): IodObject {
   d.set("00180050", "DS", 2.5);
   // PET Image
   d.set("00080008", "CS", "ORIGINAL", "PRIMARY");
-  pixelModule(f, PET.rows, PET.columns, 16);
+  f.imagePixel(PET.rows, PET.columns, 16);
   d.set("00281052", "DS", 0).set("00281053", "DS", PET.slope);
   d.set("00541300", "DS", 0).set("00541330", "US", 1);
   d.set("00181242", "IS", 600000).set("00541321", "DS", 1);

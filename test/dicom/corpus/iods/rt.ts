@@ -2,7 +2,7 @@
  * Radiotherapy objects: RT Structure Set (contours on the Enhanced CT's frames), RT Plan (one
  * static photon beam, referencing the structure set) and RT Dose (a 3-D dose grid for the plan).
  */
-import { DS, IOD_SOP_CLASS, IodFile, IodObject, Shared, VOLUME, ds } from "./common";
+import { DS, FileOptions, IOD_SOP_CLASS, IodFile, IodObject, Shared, VOLUME, ds } from "./common";
 import { frame } from "../generator";
 
 /** The contours of the structure set: ROI number, name, type, and per frame the points. */
@@ -67,20 +67,21 @@ function approval(f: IodFile): void {
   f.ds.phi("300E0008", "ReviewerName", "PN", "name", f.s.name("RVW"));
 }
 
-function rtCommon(f: IodFile): IodFile {
-  return f.sopCommon().patient().generalStudy().patientStudy().seriesModule().equipment();
+/** An RT object with the modules all three have, Frame of Reference (the study's) included. */
+function rtFile(s: Shared, o: FileOptions): IodFile {
+  const f = new IodFile(s, o);
+  f.sopCommon().patient().generalStudy().patientStudy().seriesModule().equipment();
+  return f.frameOfReference();
 }
 
 export function rtStructureSet(s: Shared): IodObject {
-  const f = new IodFile(s, {
+  const f = rtFile(s, {
     key: "rt-structure-set",
     iod: "RT Structure Set",
     sopClassUid: IOD_SOP_CLASS.rtStructureSet,
     modality: "RTSTRUCT",
     seriesIndex: 11,
   });
-  rtCommon(f);
-  f.frameOfReference();
   const d = f.ds;
   const ct = s.uid("enhanced-ct");
   const ctSeries = s.seriesUid("enhanced-ct");
@@ -163,15 +164,13 @@ export const PLAN = {
 };
 
 export function rtPlan(s: Shared): IodObject {
-  const f = new IodFile(s, {
+  const f = rtFile(s, {
     key: "rt-plan",
     iod: "RT Plan",
     sopClassUid: IOD_SOP_CLASS.rtPlan,
     modality: "RTPLAN",
     seriesIndex: 12,
   });
-  rtCommon(f);
-  f.frameOfReference();
   const d = f.ds;
   const ss = s.uid("rt-structure-set");
   f.references.push(ss);
@@ -268,15 +267,13 @@ export function dosePixels(): Buffer {
 }
 
 export function rtDose(s: Shared): IodObject {
-  const f = new IodFile(s, {
+  const f = rtFile(s, {
     key: "rt-dose",
     iod: "RT Dose",
     sopClassUid: IOD_SOP_CLASS.rtDose,
     modality: "RTDOSE",
     seriesIndex: 13,
   });
-  rtCommon(f);
-  f.frameOfReference();
   f.generalImage({ acquisition: false });
   const d = f.ds;
   const plan = s.uid("rt-plan");
@@ -287,11 +284,8 @@ export function rtDose(s: Shared): IodObject {
   d.set("00200032", "DS", VOLUME.origin[0], VOLUME.origin[1], VOLUME.z[0]);
   d.set("00180050", "DS", "");
   // Image Pixel, Multi-frame
-  d.set("00280002", "US", 1).set("00280004", "CS", "MONOCHROME2");
+  f.imagePixel(DOSE.rows, DOSE.columns, 16);
   d.set("00280008", "IS", VOLUME.z.length).set("00280009", "AT", 0x3004000c);
-  d.set("00280010", "US", DOSE.rows).set("00280011", "US", DOSE.columns);
-  d.set("00280100", "US", 16).set("00280101", "US", 16).set("00280102", "US", 15);
-  d.set("00280103", "US", 0);
   // RT Dose
   d.set("30040002", "CS", DOSE.units).set("30040004", "CS", DOSE.type);
   d.set("3004000A", "CS", DOSE.summation);

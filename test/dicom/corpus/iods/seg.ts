@@ -4,7 +4,7 @@
  * Frame Content in the per-frame functional groups.
  */
 import { DS, IOD_SOP_CLASS, IodFile, IodObject, Shared, VOLUME, codeItem } from "./common";
-import { framePosition } from "./enhanced";
+import { framePosition, volumeGeometry } from "./enhanced";
 
 type Code = [value: string, scheme: string, meaning: string];
 
@@ -85,16 +85,12 @@ export function segmentation(s: Shared): IodObject {
   const frames = segFrames();
   // General Image, Segmentation Image
   d.set("00080008", "CS", "DERIVED", "PRIMARY");
-  d.set("00200013", "IS", 1);
-  d.phi("00080023", "ContentDate", "DA", "date", f.series.contentDate);
-  d.phi("00080033", "ContentTime", "TM", "time", f.series.contentTime);
+  f.content();
   d.set("00700080", "CS", "NODULE_SEG");
   d.set("00700081", "LO", "Nodule and lung segmentation");
   d.phi("00700084", "ContentCreatorName", "PN", "name", s.name("SEGC"));
-  d.set("00280002", "US", 1).set("00280004", "CS", "MONOCHROME2");
-  d.set("00280010", "US", VOLUME.rows).set("00280011", "US", VOLUME.columns);
-  d.set("00280100", "US", 1).set("00280101", "US", 1).set("00280102", "US", 0);
-  d.set("00280103", "US", 0).set("00282110", "CS", "00");
+  f.imagePixel(VOLUME.rows, VOLUME.columns, 1);
+  d.set("00282110", "CS", "00");
   d.set("00620001", "CS", "BINARY");
   d.sq(
     "00620002",
@@ -108,15 +104,7 @@ export function segmentation(s: Shared): IodObject {
   );
   // Multi-frame Functional Groups
   d.set("00280008", "IS", frames.length);
-  d.sq("52009229", "SharedFunctionalGroupsSequence", (g) => {
-    g.sq("00289110", "PixelMeasuresSequence", (x) => {
-      x.set("00280030", "DS", VOLUME.spacing, VOLUME.spacing);
-      x.set("00180050", "DS", VOLUME.sliceThickness);
-    });
-    g.sq("00209116", "PlaneOrientationSequence", (x) => {
-      x.set("00200037", "DS", 1, 0, 0, 0, 1, 0);
-    });
-  });
+  d.sq("52009229", "SharedFunctionalGroupsSequence", volumeGeometry);
   const dimOrg = s.newUid();
   d.sq(
     "52009230",

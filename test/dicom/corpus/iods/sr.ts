@@ -49,9 +49,7 @@ export function comprehensiveSr(s: Shared): IodObject {
   // SR Document Series
   d.sq("00081111", "ReferencedPerformedProcedureStepSequence");
   // SR Document General
-  d.set("00200013", "IS", 1);
-  d.phi("00080023", "ContentDate", "DA", "date", f.series.contentDate);
-  d.phi("00080033", "ContentTime", "TM", "time", f.series.contentTime);
+  f.content();
   d.set("0040A491", "CS", "COMPLETE").set("0040A493", "CS", "VERIFIED");
   d.sq("0040A073", "VerifyingObserverSequence", (v) => {
     v.phi("0040A027", "VerifyingOrganization", "LO", "text", `ZZFAKE-VERIFYING-ORG-${s.code()}`);
