@@ -1,50 +1,98 @@
 "use strict";
-// Benchmark: de-identification throughput on a generated CT series (200 slices of 512×512, 16-bit)
-// with --jobs 1 and --jobs 2, and peak memory on a large multi-frame file, side by side in the
-// same run with GDCM's gdcmanon (Debian libgdcm-tools) and with dcmjs's own anonymizer.
+// Benchmark: de-identification, whole processes, against GDCM's gdcmanon (Debian libgdcm-tools)
+// and dcmjs's own anonymizer.
+//
+// - CT series (200 slices of 512×512, 16-bit): `imgsec deid --jobs 1`, `--jobs 2`, gdcmanon and
+//   the dcmjs anonymizer in ONE hyperfine invocation (warmup, then BENCH_RUNS runs each, exported
+//   as JSON): every figure is a whole process, start to exit, on a warm page cache, each run into
+//   a fresh output folder (removed, then `sync`, before the run: no run inherits another's dirty
+//   pages). imgsec fsyncs every output and its folder entry before it counts it as done;
+//   gdcmanon and dcmjs do not fsync at all (their outputs may still be in the page cache when
+//   they exit). Ratios are whole process against whole process.
+// - Multi-frame file (BENCH_FRAMES frames of 512×512, 16-bit; 524 MB at 1000): imgsec and
+//   gdcmanon in one hyperfine invocation (time), then one run of each under GNU time for peak RSS
+//   (dcmjs: that one run only, for its time and memory).
 require("./ts-register");
 const { spawnSync, execFileSync } = require("node:child_process");
 const {
   existsSync,
   mkdtempSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
 } = require("node:fs");
-const { tmpdir } = require("node:os");
+const { loadavg, tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { mib, writeSection, machine, ROOT } = require("./lib");
 const { generateCtSeries, generateMultiframe } = require("../test/dicom/corpus/generator.ts");
 
 const SLICES = Number(process.env.BENCH_SLICES || 200);
 const FRAMES = Number(process.env.BENCH_FRAMES || 1000); // 1000 × 512 × 512 × 2 B = 524 MB
+const RUNS = Number(process.env.BENCH_RUNS || 10);
+const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS || 3);
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 const IMGSEC = join(ROOT, "bin", "imgsec.js");
+const NODE = process.execPath;
 
-/** One timed command: wall seconds and peak RSS (GNU time), failing loudly. */
-function timed(cmd, args, opts = {}) {
-  const t0 = process.hrtime.bigint();
-  const r = TIME
-    ? spawnSync(TIME, ["-f", "%M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 26, ...opts })
-    : spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 26, ...opts });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const need = (tool, args = ["--version"]) => spawnSync(tool, args).status === 0;
+
+/** A shell-quoted argument for hyperfine's command lines (its own parser splits them). */
+const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+const line = (argv) => argv.map(q).join(" ");
+
+/**
+ * One hyperfine invocation over `commands` ({ name, argv, out, mkdir }): each run starts from an
+ * empty `out` (removed, then `sync`, in hyperfine's --prepare, outside the timing). Returns
+ * hyperfine's JSON results by name.
+ */
+function hyperfine(commands, { runs, warmup, json }) {
+  const args = ["-N", "--warmup", String(warmup), "--runs", String(runs), "--export-json", json];
+  for (const c of commands) {
+    const reset = `rm -rf ${q(c.out)}${c.mkdir ? ` && mkdir -p ${q(c.out)}` : ""} && sync`;
+    args.push("--prepare", line(["sh", "-c", reset]));
+  }
+  for (const c of commands) args.push("--command-name", c.name);
+  args.push(...commands.map((c) => line(c.argv)));
+  const r = spawnSync("hyperfine", args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.stderr.write(r.stdout);
+  if (r.status !== 0) throw new Error(`hyperfine failed (${r.status})`);
+  const results = JSON.parse(readFileSync(json, "utf8")).results;
+  return Object.fromEntries(results.map((x, i) => [commands[i].name, x]));
+}
+
+/** One run under GNU time: wall seconds and peak RSS, failing loudly. */
+function gnuTime(cmd, args) {
+  const r = spawnSync(TIME, ["-f", "%e %M", cmd, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0)
     throw new Error(
       `${cmd} ${args.join(" ")} failed (${r.status}): ${(r.stderr || "").slice(-400)}`,
     );
-  const rss = TIME ? Number(r.stderr.trim().split("\n").pop()) * 1024 : null;
-  return { seconds, rss, stdout: r.stdout };
+  const [seconds, kb] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
+  return { seconds, rss: kb * 1024, stdout: r.stdout };
 }
 
-function dirBytes(dir) {
-  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-}
+const dcmCount = (dir) => readdirSync(dir).filter((n) => n.endsWith(".dcm")).length;
+const dirBytes = (dir) => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+const fmt = (x, d = 2) => (typeof x === "number" ? x.toFixed(d) : "—");
+const load = () => loadavg()[0].toFixed(2);
 
 function main() {
-  const gdcm = spawnSync("gdcmanon", ["--version"]).status === 0;
+  if (!need("hyperfine"))
+    throw new Error("hyperfine is needed (Debian/Ubuntu: apt-get install hyperfine)");
+  if (!TIME)
+    throw new Error("GNU time (/usr/bin/time) is needed for peak RSS (apt-get install time)");
+  const gdcm = need("gdcmanon");
   const work = mkdtempSync(join(tmpdir(), "imgsec-bench-deid-"));
+  const loadBefore = load();
   try {
     const input = join(work, "ct");
     mkdirSync(input);
@@ -52,41 +100,18 @@ function main() {
     for (const f of series.files) writeFileSync(join(input, f.name), f.bytes);
     const bytes = dirBytes(input);
     const keys = join(work, "keys.json");
-    execFileSync(process.execPath, [IMGSEC, "keys", "init", "--keys", keys], { stdio: "ignore" });
-    const rows = [];
-    const row = (tool, r, files) => ({
-      tool,
-      seconds: r.seconds,
-      filesPerS: files / r.seconds,
-      mbPerS: bytes / 1e6 / r.seconds,
-      rss: r.rss,
-    });
-    for (const jobs of [1, 2]) {
-      const out = join(work, `out-imgsec-${jobs}`);
-      const r = timed(process.execPath, [
-        IMGSEC,
-        "deid",
-        input,
-        out,
-        "--keys",
-        keys,
-        "--jobs",
-        String(jobs),
-        "--format",
-        "json",
-      ]);
-      const s = JSON.parse(r.stdout).summary;
-      if (s.deidentified !== SLICES) throw new Error(`imgsec deid: ${JSON.stringify(s)}`);
-      rows.push(row(`imgsec deid --jobs ${jobs}`, r, SLICES));
-    }
-    const dcmjsOut = join(work, "out-dcmjs");
-    rows.push(
-      row(
-        "dcmjs anonymizer (cleanTags; whole file parsed and rewritten)",
-        timed(process.execPath, [join(__dirname, "dcmjs-anon.js"), input, dcmjsOut]),
-        SLICES,
-      ),
-    );
+    execFileSync(NODE, [IMGSEC, "keys", "init", "--keys", keys], { stdio: "ignore" });
+    const imgsec = (jobs, out, from = input) => [
+      NODE,
+      IMGSEC,
+      "deid",
+      from,
+      out,
+      "--keys",
+      keys,
+      "--jobs",
+      String(jobs),
+    ];
     let certArgs = [];
     if (gdcm) {
       execFileSync(
@@ -109,85 +134,112 @@ function main() {
         { stdio: "ignore" },
       );
       certArgs = ["-c", join(work, "c.pem")];
-      const out = join(work, "out-gdcm");
-      mkdirSync(out);
-      rows.push(
-        row(
-          "gdcmanon -e (GDCM 3, C++, Basic Profile)",
-          timed("gdcmanon", ["-e", ...certArgs, "-i", input, "-o", out, "--continue"]),
-          SLICES,
-        ),
-      );
     }
-    const ref = rows.find((r) => r.tool.startsWith("gdcmanon"));
+    // What is timed is checked first: every slice de-identified, by each tool.
+    const [node, ...checkArgs] = imgsec(1, join(work, "check"));
+    const check = gnuTime(node, [...checkArgs, "--format", "json"]);
+    const summary = JSON.parse(check.stdout).summary;
+    if (summary.deidentified !== SLICES) throw new Error(`imgsec deid: ${JSON.stringify(summary)}`);
 
-    // Large multi-frame file: peak memory while de-identifying one ~0.5 GB object.
+    const ct = [
+      { name: "imgsec deid --jobs 1", out: join(work, "o1"), argv: imgsec(1, join(work, "o1")) },
+      { name: "imgsec deid --jobs 2", out: join(work, "o2"), argv: imgsec(2, join(work, "o2")) },
+    ];
+    if (gdcm)
+      ct.push({
+        name: "gdcmanon -e (GDCM 3, C++, Basic Profile)",
+        out: join(work, "og"),
+        mkdir: true,
+        argv: ["gdcmanon", "-e", ...certArgs, "-i", input, "-o", join(work, "og"), "--continue"],
+      });
+    ct.push({
+      name: "dcmjs anonymizer (cleanTags; whole file parsed and rewritten)",
+      out: join(work, "od"),
+      argv: [NODE, join(__dirname, "dcmjs-anon.js"), input, join(work, "od")],
+    });
+    const res = hyperfine(ct, { runs: RUNS, warmup: 1, json: join(work, "ct.json") });
+    for (const c of ct)
+      if (dcmCount(c.out) !== SLICES) throw new Error(`${c.name}: ${dcmCount(c.out)} outputs`);
+    // Peak RSS: one more run of each, under GNU time.
+    const rss = {};
+    for (const c of ct) {
+      rmSync(c.out, { recursive: true, force: true });
+      if (c.mkdir) mkdirSync(c.out);
+      rss[c.name] = gnuTime(c.argv[0], c.argv.slice(1)).rss;
+    }
+    const ref = gdcm ? res[ct[2].name] : undefined;
+    // How many threads `--jobs 2` used here (cli/deid.ts threadsFor: workers only for enough work).
+    const { threadsFor } = require(join(ROOT, "dist", "cli", "deid.js"));
+    const threads2 = threadsFor(
+      readdirSync(input).map((n) => join(input, n)),
+      2,
+    );
+
+    // Large multi-frame file: time (hyperfine) and peak memory (GNU time) on one ~0.5 GB object.
     const big = generateMultiframe({
       path: join(work, "big", "mf.dcm"),
       frames: FRAMES,
       rows: 512,
       columns: 512,
     });
-    const bigRows = [];
-    const imgsecBig = timed(process.execPath, [
-      IMGSEC,
-      "deid",
-      join(work, "big"),
-      join(work, "out-big"),
-      "--keys",
-      keys,
-      "--jobs",
-      "1",
-      "--format",
-      "json",
-    ]);
-    const bigSummary = JSON.parse(imgsecBig.stdout).summary;
-    if (bigSummary.deidentified !== 1)
-      throw new Error(`imgsec deid on the multi-frame file: ${JSON.stringify(bigSummary)}`);
-    bigRows.push(["imgsec deid", imgsecBig]);
-    if (gdcm) {
-      mkdirSync(join(work, "out-big-gdcm"));
-      bigRows.push([
-        "gdcmanon -e",
-        timed("gdcmanon", [
+    const bigOut = join(work, "out-big");
+    const bigCmds = [
+      { name: "imgsec deid", out: bigOut, argv: imgsec(1, bigOut, join(work, "big")) },
+    ];
+    if (gdcm)
+      bigCmds.push({
+        name: "gdcmanon -e",
+        out: join(work, "out-big-gdcm"),
+        mkdir: true,
+        argv: [
+          "gdcmanon",
           "-e",
           ...certArgs,
           "-i",
           join(work, "big", "mf.dcm"),
           "-o",
           join(work, "out-big-gdcm", "mf.dcm"),
-        ]),
-      ]);
+        ],
+      });
+    const bigRes = hyperfine(bigCmds, { runs: BIG_RUNS, warmup: 1, json: join(work, "big.json") });
+    const bigRss = {};
+    for (const c of bigCmds) {
+      rmSync(c.out, { recursive: true, force: true });
+      if (c.mkdir) mkdirSync(c.out);
+      bigRss[c.name] = gnuTime(c.argv[0], c.argv.slice(1));
     }
-    bigRows.push([
-      "dcmjs anonymizer",
-      timed(process.execPath, [
-        "--max-old-space-size=8192",
-        join(__dirname, "dcmjs-anon.js"),
-        join(work, "big"),
-        join(work, "out-big-dcmjs"),
-      ]),
+    if (dcmCount(bigOut) !== 1) throw new Error("imgsec deid on the multi-frame file: no output");
+    const dcmjsBig = gnuTime(NODE, [
+      "--max-old-space-size=8192",
+      join(__dirname, "dcmjs-anon.js"),
+      join(work, "big"),
+      join(work, "out-big-dcmjs"),
     ]);
+    const loadAfter = load();
 
+    const mb = big.size / 1e6;
     const lines = [
-      `Machine: ${machine()}. One run each (whole commands, process start to exit).`,
-      `CT series: ${SLICES} files of 512×512 16-bit, ${(bytes / 1e6).toFixed(1)} MB in all, explicit VR little endian, planted PHI in every header. Ratio: throughput relative to gdcmanon (1.00 = same speed).`,
+      `Machine: ${machine()}; 1-minute load average ${loadBefore} before the run, ${loadAfter} after (a shared machine: figures move between runs).`,
+      `Whole processes, start to exit, timed by hyperfine ${execFileSync("hyperfine", ["--version"], { encoding: "utf8" }).trim().split(" ").pop()} (one invocation for all the commands of a table: 1 warmup run, then ${RUNS} runs each; mean ± standard deviation), on a warm page cache (the inputs were read by the warmup runs), each run into a fresh output folder (removed, then \`sync\`, before the run, outside the timing). imgsec fsyncs every output file and its folder entry before it counts the output as done (and appends an audit record for each input); gdcmanon and dcmjs do not fsync (their outputs may still be in the page cache when they exit). Peak RSS: one more run of each under GNU time.`,
+      `CT series: ${SLICES} files of 512×512 16-bit, ${fmt(bytes / 1e6, 1)} MB in all, explicit VR little endian, planted PHI in every header. Ratio: throughput relative to gdcmanon (gdcmanon's mean time ÷ the tool's; 1.00 = same speed, above 1 = faster).`,
+      `\`--jobs 2\` ran ${threads2 === 1 ? "in one thread: worker threads are started only when the inputs hold enough work to pay for their start-up (cli/deid.ts threadsFor), which these do not" : `${threads2} threads`}.`,
       "",
-      "| tool | wall (s) | files/s | MB/s | ratio to gdcmanon | peak RSS (MiB) |",
-      "|---|---:|---:|---:|---:|---:|",
-      ...rows.map(
-        (r) =>
-          `| ${r.tool} | ${r.seconds.toFixed(2)} | ${r.filesPerS.toFixed(1)} | ${r.mbPerS.toFixed(1)} | ${ref ? (r.mbPerS / ref.mbPerS).toFixed(2) : "n/a"} | ${r.rss ? mib(r.rss) : "n/a"} |`,
-      ),
+      "| tool | wall (s), mean ± σ | min … max (s) | user + sys CPU (s) | files/s | MB/s | ratio to gdcmanon | peak RSS (MiB) |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      ...ct.map((c) => {
+        const r = res[c.name];
+        return `| ${c.name} | ${fmt(r.mean, 3)} ± ${fmt(r.stddev, 3)} | ${fmt(r.min, 3)} … ${fmt(r.max, 3)} | ${fmt(r.user, 2)} + ${fmt(r.system, 2)} | ${fmt(SLICES / r.mean, 1)} | ${fmt(bytes / 1e6 / r.mean, 1)} | ${ref ? fmt(ref.mean / r.mean) : "n/a"} | ${mib(rss[c.name])} |`;
+      }),
       "",
-      `Multi-frame: one file of ${FRAMES} frames 512×512 16-bit, ${(big.size / 1e6).toFixed(0)} MB.`,
+      `Multi-frame: one file of ${FRAMES} frames 512×512 16-bit, ${fmt(mb, 0)} MB. Time: hyperfine, 1 warmup run, then ${BIG_RUNS} runs each (imgsec fsyncs its output, gdcmanon does not); peak RSS: one run under GNU time. dcmjs: that one GNU time run only (too slow to repeat).`,
       "",
-      "| tool | wall (s) | MB/s | peak RSS (MiB) |",
+      "| tool | wall (s), mean ± σ | MB/s | peak RSS (MiB) |",
       "|---|---:|---:|---:|",
-      ...bigRows.map(
-        ([tool, r]) =>
-          `| ${tool} | ${r.seconds.toFixed(2)} | ${(big.size / 1e6 / r.seconds).toFixed(1)} | ${r.rss ? mib(r.rss) : "n/a"} |`,
-      ),
+      ...bigCmds.map((c) => {
+        const r = bigRes[c.name];
+        return `| ${c.name} | ${fmt(r.mean)} ± ${fmt(r.stddev)} | ${fmt(mb / r.mean, 1)} | ${mib(bigRss[c.name].rss)} |`;
+      }),
+      `| dcmjs anonymizer (one run, GNU time) | ${fmt(dcmjsBig.seconds)} | ${fmt(mb / dcmjsBig.seconds, 1)} | ${mib(dcmjsBig.rss)} |`,
       gdcm
         ? ""
         : "\ngdcmanon was not installed (scripts/setup-dicom-tools.sh): no GDCM comparison in this run.",

@@ -1,21 +1,21 @@
-import { lstatSync, rmSync } from "node:fs";
+import { closeSync, lstatSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   DeidResult,
   deidentify,
-  fileSource,
   outputName,
   OptionName,
   PseudonymMapping,
   retainedUidDigest,
 } from "../handlers/dicom";
 import { AuditEvent, AuditObject, validateEvent } from "../handlers/audit/schema";
-import { commitNoClobber } from "../handlers/fs/atomic";
+import { DirSync, commitNoClobberDurably } from "../handlers/fs/atomic";
 import {
   InputChangedError,
-  ResultDigest,
+  InputFile,
   digestExisting,
   digestResult,
+  openInput,
   writeResultTemp,
 } from "./deid-files";
 import { errnoCode } from "./errors";
@@ -37,9 +37,19 @@ export type DeidStatus = "deidentified" | "duplicate" | "conflict" | "quarantine
 /** What a duplicate or a conflict met: an input of this run (0-based), or an earlier output. */
 export type Other = number | "existing";
 
+/**
+ * A digest (sha256:<hex>) of an output's bytes, or how to get it: outputs are hashed only when
+ * their name is claimed twice, the one case where bytes are compared.
+ */
+export type DigestOf = string | (() => string | Promise<string>);
+
 /** What holds an output name once the input that claimed it is done (see OutputClaims). */
 export interface Holder {
-  digest: string;
+  /**
+   * Absent for an output this run wrote: it is hashed from the output folder (where nothing
+   * replaces it) only if another input claims its name.
+   */
+  digest?: string;
   /** The output was in the folder before this input claimed the name (not written by it). */
   existing: boolean;
 }
@@ -76,15 +86,27 @@ export interface DeidHooks {
   beforeCommit?: () => void;
   /**
    * Asks the run (the main thread, one registry for every worker) whether this input may write
-   * `name`. Without it, only the file system decides (the no-clobber commit still holds).
+   * `name`; `digest` gives this input's output digest, asked for only if the name is taken.
+   * Without it, only the file system decides (the no-clobber commit still holds).
    */
-  claim?: (name: string, digest: string) => Promise<ClaimAnswer>;
+  claim?: (name: string, digest: () => string) => Promise<ClaimAnswer>;
+  /** Called with the size of the output once it is written, before its fsync. */
+  written?: (bytes: number) => void;
 }
 
 /** Messages from a worker thread to the main thread. */
 export type WorkerMessage =
-  | { type: "claim"; index: number; name: string; digest: string }
+  | { type: "claim"; index: number; name: string }
   | { type: "outcome"; index: number; outcome: FileOutcome };
+
+/** The main thread's answer to a worker's claim: write, or the holder to compare with. */
+export type ClaimReply = { write: true } | { write: false; digest: string; other: Other };
+
+/** A digest worked out once, when first asked for. */
+function once(d: DigestOf): () => Promise<string> {
+  let p: Promise<string> | undefined;
+  return () => (p ??= typeof d === "string" ? Promise.resolve(d) : Promise.resolve().then(d));
+}
 
 /**
  * The run's register of output names, kept by the main thread: the first input to claim a name
@@ -94,19 +116,30 @@ export type WorkerMessage =
  * makes the final step exclusive against other processes and earlier runs.
  */
 export class OutputClaims {
-  private readonly held = new Map<string, { digest: string; other: Other }>();
+  private readonly held = new Map<string, { digest: () => Promise<string>; other: Other }>();
   private readonly busy = new Map<string, Promise<void>>();
   private readonly owners = new Map<number, { name: string; release: () => void }>();
 
-  async claim(index: number, name: string, digest: string): Promise<ClaimAnswer> {
+  /** `outDir`: where the outputs are, to hash one whose holder gave no digest (see Holder). */
+  constructor(private readonly outDir?: string) {}
+
+  async claim(index: number, name: string, digest: DigestOf): Promise<ClaimAnswer> {
+    const r = await this.reply(index, name);
+    if (r.write) return r;
+    const mine = typeof digest === "string" ? digest : await digest();
+    return { write: false, status: mine === r.digest ? "duplicate" : "conflict", other: r.other };
+  }
+
+  /**
+   * The first step of a claim, for a claimant whose digest is elsewhere (a worker thread):
+   * write (the name is now this input's), or the digest of what holds it, to compare with.
+   * Claims are taken in the order they are asked for (the reservation is synchronous when the
+   * name is free).
+   */
+  async reply(index: number, name: string): Promise<ClaimReply> {
     for (let b = this.busy.get(name); b; b = this.busy.get(name)) await b;
     const h = this.held.get(name);
-    if (h)
-      return {
-        write: false,
-        status: h.digest === digest ? "duplicate" : "conflict",
-        other: h.other,
-      };
+    if (h) return { write: false, digest: await h.digest(), other: h.other };
     let release!: () => void;
     this.busy.set(name, new Promise<void>((r) => (release = r)));
     this.owners.set(index, { name, release });
@@ -117,12 +150,20 @@ export class OutputClaims {
    * Ends input `index`'s claim, if it held one: `holder` is what is at the name now (its own
    * output, or an earlier output it found there); none (a failure) leaves the name free.
    */
-  settle(index: number, holder?: Holder): void {
+  settle(index: number, holder?: { digest?: DigestOf; existing: boolean }): void {
     const o = this.owners.get(index);
     if (!o) return;
     this.owners.delete(index);
-    if (holder)
-      this.held.set(o.name, { digest: holder.digest, other: holder.existing ? "existing" : index });
+    if (holder) {
+      const dir = this.outDir;
+      const digest: DigestOf =
+        holder.digest ??
+        (() => (dir ? (digestExisting(join(dir, o.name)) ?? "unreadable") : "unreadable"));
+      this.held.set(o.name, {
+        digest: once(digest),
+        other: holder.existing ? "existing" : index,
+      });
+    }
     this.busy.delete(o.name);
     o.release();
   }
@@ -196,8 +237,8 @@ function writeFailure(config: WorkerConfig, e: unknown, bytesIn: number): FileOu
 
 function present(path: string): boolean {
   try {
-    lstatSync(path);
-    return true;
+    // No exception (and its stack trace) for the usual answer, a free name.
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
@@ -205,9 +246,19 @@ function present(path: string): boolean {
 
 const writeAnyway = async (): Promise<ClaimAnswer> => ({ write: true });
 
+// One group commit of directory fsyncs per output folder in this thread (see DirSync).
+const dirSyncs = new Map<string, DirSync>();
+const dirSyncOf = (dir: string): DirSync => {
+  let d = dirSyncs.get(dir);
+  if (!d) dirSyncs.set(dir, (d = new DirSync(dir)));
+  return d;
+};
+
 /**
  * De-identifies one file and writes its output, unless its output name is taken (duplicate or
  * conflict: nothing written, nothing replaced); never throws for bad input (a reason instead).
+ * It resolves once the output is durable (fsync'ed, in place, its folder entry fsync'ed): the
+ * fsyncs run on the thread pool, so several files can be on their way at once (see runDeid).
  */
 export async function deidentifyPath(
   path: string,
@@ -215,9 +266,9 @@ export async function deidentifyPath(
   mapping?: PseudonymMapping,
   hooks: DeidHooks = {},
 ): Promise<FileOutcome> {
-  let src;
+  let src: InputFile;
   try {
-    src = await fileSource(path);
+    src = openInput(path);
   } catch (e) {
     const code = errnoCode(e);
     return failed(config, "rejected", `cannot read the file${code ? ` (${code})` : ""}`, 0);
@@ -245,9 +296,9 @@ export async function deidentifyPath(
       );
     }
     hooks.beforeCommit?.();
-    return await place(path, result, config, objects, audit, src.size, hooks.claim ?? writeAnyway);
+    return await place(src, result, config, objects, audit, hooks);
   } finally {
-    await src.close();
+    src.close();
   }
 }
 
@@ -257,16 +308,20 @@ export async function deidentifyPath(
  * one, or another process) makes the input a duplicate (same bytes) or a conflict.
  */
 async function place(
-  path: string,
+  src: InputFile,
   result: Deidentified,
   config: WorkerConfig,
   objects: AuditObject[],
   audit: AuditEvent,
-  bytesIn: number,
-  claim: (name: string, digest: string) => Promise<ClaimAnswer>,
+  hooks: DeidHooks,
 ): Promise<FileOutcome> {
+  const claim = hooks.claim ?? writeAnyway;
+  const bytesIn = src.size;
   const name = outputName(result.sopInstanceUid);
   const target = join(config.outDir, name);
+  let own: string | undefined;
+  // This input's output digest, from the input (read again): only when the name is taken.
+  const digest = () => (own ??= digestResult(src, result));
   const sameUid = (
     status: "duplicate" | "conflict",
     other: Other,
@@ -282,39 +337,59 @@ async function place(
     bytesOut: 0,
   });
   let tmp: string | undefined;
+  let fd: number | undefined;
+  let bytes = 0;
   try {
-    // A name already there (a run resumed, a folder reused): its digest, without writing.
-    let produced: ResultDigest;
-    if (present(target)) produced = await digestResult(path, result);
-    else ({ tmp, ...produced } = await writeResultTemp(path, result, target));
-    const answer = await claim(name, produced.digest);
+    // A name already there (a run resumed, a folder reused): nothing written, compared below.
+    if (!present(target)) {
+      ({ tmp, fd, bytes } = writeResultTemp(src, result, target));
+      hooks.written?.(bytes);
+    }
+    const answer = await claim(name, digest);
     if (!answer.write) return sameUid(answer.status, answer.other);
     // This input holds the name in the run until its outcome (with `holder`) is reported.
     for (let attempt = 0; ; attempt++) {
-      if (tmp !== undefined && commitNoClobber(tmp, target, { mode: 0o644 }) === "committed") {
-        tmp = undefined;
-        return {
-          status: "deidentified",
-          output: name,
-          holder: { digest: produced.digest, existing: false },
-          audit,
-          bytesIn,
-          bytesOut: produced.bytes,
-        };
+      if (tmp !== undefined) {
+        const handle = fd;
+        fd = undefined; // the commit closes it
+        const dir = dirSyncOf(config.outDir);
+        if (
+          (await commitNoClobberDurably(tmp, target, { mode: 0o644, fd: handle, dir })) ===
+          "committed"
+        ) {
+          tmp = undefined;
+          return {
+            status: "deidentified",
+            output: name,
+            holder: { existing: false },
+            audit,
+            bytesIn,
+            bytesOut: bytes,
+          };
+        }
       }
       // Taken: by an earlier run, or by another process since the check.
-      const there = await digestExisting(target);
+      const there = digestExisting(target);
       if (there !== undefined || attempt >= 2) {
-        const status = there === produced.digest ? "duplicate" : "conflict";
+        const status = there === digest() ? "duplicate" : "conflict";
         return sameUid(status, "existing", { digest: there ?? "unreadable", existing: true });
       }
       // What was there is gone (removed meanwhile): this input's output goes in its place.
-      tmp ??= (await writeResultTemp(path, result, target)).tmp;
+      if (tmp === undefined) ({ tmp, fd, bytes } = writeResultTemp(src, result, target));
     }
   } catch (e) {
     // An output that could not be written is a failure of this file, not of the run.
     return writeFailure(config, e, bytesIn);
   } finally {
+    if (fd !== undefined) closeQuietly(fd);
     if (tmp !== undefined) rmSync(tmp, { force: true });
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already failing: the temporary file is removed, the first error reported
   }
 }

@@ -1,18 +1,20 @@
 import { createHash } from "node:crypto";
 import {
-  createReadStream,
-  createWriteStream,
+  closeSync,
+  constants,
+  fstatSync,
   lstatSync,
+  openSync,
   readdirSync,
   readlinkSync,
+  readSync,
   realpathSync,
   rmSync,
+  writeSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { DeidResult } from "../handlers/dicom";
-import { swapChunks } from "../handlers/dicom/byteswap";
+import type { ByteSource, DeidResult } from "../handlers/dicom";
+import { type SwapUnit, swapInPlace } from "../handlers/dicom/byteswap";
 import { tempNameFor } from "../handlers/fs/atomic";
 import { errnoCode, fsError } from "./errors";
 
@@ -111,91 +113,144 @@ export function isWithin(p: string, dir: string): boolean {
 
 type Deidentified = Extract<DeidResult, { status: "deidentified" }>;
 
-/** A result's bytes, in order: header bytes and the source ranges copied from the input. */
-async function* resultChunks(inputPath: string, result: Deidentified): AsyncGenerator<Buffer> {
+/**
+ * An input file, open for the engine (a ByteSource) and for copying its pixel data: reads are
+ * synchronous (a few per file, from the page cache as a rule), so no read waits for a thread pool
+ * round trip; the copy reads the descriptor the engine scanned, never the path again.
+ */
+export interface InputFile extends ByteSource {
+  readonly fd: number;
+  close(): void;
+}
+
+export function openInput(path: string): InputFile {
+  const fd = openSync(path, "r");
+  try {
+    const { size } = fstatSync(fd);
+    return {
+      fd,
+      size,
+      read: async (offset, length) => {
+        const n = Math.max(0, Math.min(length, size - offset));
+        const out = Buffer.allocUnsafe(n);
+        let done = 0;
+        // A read may return fewer bytes than asked before the end of the file.
+        while (done < n) {
+          const got = readSync(fd, out, done, n - done, offset + done);
+          if (got === 0) break;
+          done += got;
+        }
+        return done === n ? out : out.subarray(0, done);
+      },
+      close: () => closeSync(fd),
+    };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+// One copy buffer per thread: every copy runs synchronously to its end, so none shares it.
+const COPY_CHUNK = 1 << 20;
+let copyBuffer: Buffer | undefined;
+
+/**
+ * A result's bytes, in order, handed to `sink` (which must be done with each chunk when it
+ * returns: chunks of source ranges are views of one reused buffer): header bytes, and the source
+ * ranges copied from the input, big endian pixel data swapped to little endian on the way (whole
+ * words; a word split between two reads is carried over; a tail shorter than a word, never from
+ * a well-formed file, is passed on as it is). Returns the number of bytes.
+ */
+function emitResult(input: InputFile, result: Deidentified, sink: (b: Buffer) => void): number {
+  let total = 0;
   for (const part of result.parts) {
     if ("bytes" in part) {
-      yield part.bytes;
-    } else if (part.length > 0) {
-      let copied = 0;
-      const range = createReadStream(inputPath, {
-        start: part.sourceOffset,
-        end: part.sourceOffset + part.length - 1,
-        highWaterMark: 1 << 20,
-      }) as AsyncIterable<Buffer>;
-      // Big endian input: pixel data swapped to little endian while streaming.
-      for await (const chunk of swapChunks(range, "swap" in part ? part.swap : 0)) {
-        copied += chunk.length;
-        yield chunk;
-      }
+      sink(part.bytes);
+      total += part.bytes.length;
+      continue;
+    }
+    const unit = "swap" in part ? part.swap : 1;
+    const buf = (copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK));
+    let at = part.sourceOffset;
+    let left = part.length;
+    let filled = 0;
+    while (left > 0) {
+      const got = readSync(input.fd, buf, filled, Math.min(buf.length - filled, left), at);
       // A file cut short since it was scanned would give a shorter, broken output.
-      if (copied !== part.length) throw new InputChangedError();
+      if (got === 0) throw new InputChangedError();
+      at += got;
+      left -= got;
+      filled += got;
+      const whole = left === 0 ? filled : filled - (filled % unit);
+      if (whole === 0) continue;
+      const chunk = buf.subarray(0, whole);
+      if (unit > 1) swapInPlace(chunk, unit as SwapUnit);
+      sink(chunk);
+      total += whole;
+      buf.copy(buf, 0, whole, filled);
+      filled -= whole;
     }
   }
+  return total;
 }
 
-/** The SHA-256 digest of some chunks, as they pass through, and their length. */
-function hashing(chunks: AsyncIterable<Buffer>) {
-  const hash = createHash("sha256");
-  const seen = { bytes: 0, digest: () => `sha256:${hash.digest("hex")}` };
-  async function* pass(): AsyncGenerator<Buffer> {
-    for await (const c of chunks) {
-      hash.update(c);
-      seen.bytes += c.length;
-      yield c;
-    }
-  }
-  return { seen, stream: pass() };
-}
-
-/** What a result was written as (or would be): its digest (sha256:<hex>) and size. */
-export interface ResultDigest {
-  digest: string;
-  bytes: number;
+function writeAll(fd: number, b: Buffer): void {
+  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
 }
 
 /**
  * Writes a de-identified result to a temporary name beside `target` (header bytes and copied
- * source ranges, hashed on the way), for commitNoClobber (handlers/fs/atomic) to put in place.
- * On failure the temporary file is removed.
+ * source ranges), for the no-clobber commit (handlers/fs/atomic) to fsync and put in place; the
+ * file stays open (`fd`) for that fsync. On failure the temporary file is removed.
  */
-export async function writeResultTemp(
-  inputPath: string,
+export function writeResultTemp(
+  input: InputFile,
   result: Deidentified,
   target: string,
-): Promise<ResultDigest & { tmp: string }> {
+): { tmp: string; fd: number; bytes: number } {
   const tmp = tempNameFor(target);
-  const { seen, stream } = hashing(resultChunks(inputPath, result));
+  const fd = openSync(tmp, "wx", 0o644);
   try {
-    // One pipeline from a generator of the parts: every read and write error reaches the await.
-    await pipeline(Readable.from(stream), createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+    return { tmp, fd, bytes: emitResult(input, result, (b) => writeAll(fd, b)) };
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      closeSync(fd);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
     throw e;
   }
-  return { tmp, digest: seen.digest(), bytes: seen.bytes };
-}
-
-/** The digest a result would have, without writing it (an output of that name exists already). */
-export async function digestResult(inputPath: string, result: Deidentified): Promise<ResultDigest> {
-  const { seen, stream } = hashing(resultChunks(inputPath, result));
-  for await (const chunk of stream) void chunk;
-  return { digest: seen.digest(), bytes: seen.bytes };
 }
 
 /**
- * The digest of a file already in the output folder: undefined when nothing is there, "unreadable"
+ * The digest (sha256:<hex>) of the bytes a result is written as, without writing it: asked for
+ * only when its output name is taken (a duplicate or a conflict to tell apart).
+ */
+export function digestResult(input: InputFile, result: Deidentified): string {
+  const hash = createHash("sha256");
+  emitResult(input, result, (b) => hash.update(b));
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/**
+ * The digest of a file in the output folder: undefined when nothing is there, "unreadable"
  * (equal to no digest) when it is not a regular file or cannot be read. Symlinks are not followed.
  */
-export async function digestExisting(path: string): Promise<string | undefined> {
+export function digestExisting(path: string): string | undefined {
+  let fd: number | undefined;
   try {
-    if (!lstatSync(path).isFile()) return "unreadable";
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return "unreadable";
     const hash = createHash("sha256");
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
-      hash.update(chunk as Buffer);
+    const buf = (copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK));
+    for (let got; (got = readSync(fd, buf, 0, buf.length, null)) > 0; )
+      hash.update(buf.subarray(0, got));
     return `sha256:${hash.digest("hex")}`;
   } catch (e) {
-    return errnoCode(e) === "ENOENT" ? undefined : "unreadable";
+    const code = errnoCode(e);
+    return code === "ENOENT" ? undefined : "unreadable";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

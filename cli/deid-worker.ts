@@ -1,8 +1,9 @@
-// A worker thread of `imgsec deid --jobs N`: de-identifies the files it is sent, one at a time.
-// Before it puts an output in place it asks the main thread for the output's name (a claim), so
-// that two workers never both write one SOP Instance UID: see OutputClaims in deid-core.ts.
+// A worker thread of `imgsec deid --jobs N`: de-identifies the files it is sent, several at a
+// time (one on the CPU, the others waiting on their fsyncs). Before it puts an output in place it
+// asks the main thread for the output's name (a claim), so that two workers never both write one
+// SOP Instance UID: see OutputClaims in deid-core.ts.
 import { parentPort, workerData } from "node:worker_threads";
-import { ClaimAnswer, WorkerConfig, WorkerMessage, deidentifyPath } from "./deid-core";
+import { ClaimAnswer, ClaimReply, WorkerConfig, WorkerMessage, deidentifyPath } from "./deid-core";
 
 const config = workerData as WorkerConfig;
 // The key arrives as a view of memory the main thread shares with every worker (no copy is made
@@ -12,8 +13,8 @@ config.pseudonymizationKey = Buffer.from(shared.buffer, shared.byteOffset, share
 const wipe = () => config.pseudonymizationKey.fill(0);
 const send = (m: WorkerMessage) => parentPort?.postMessage(m);
 
-// The answer this worker waits for (one file, so at most one claim, at a time).
-let answer: ((a: ClaimAnswer) => void) | undefined;
+// The answers this worker waits for, by input (at most one claim per file at a time).
+const answers = new Map<number, (r: ClaimReply) => void>();
 
 process.on("exit", wipe);
 parentPort?.on("messageerror", () => {
@@ -22,25 +23,30 @@ parentPort?.on("messageerror", () => {
 });
 parentPort?.on(
   "message",
-  async (msg: { index: number; path: string } | { claim: ClaimAnswer } | "exit") => {
+  async (msg: { index: number; path: string } | { index: number; claim: ClaimReply } | "exit") => {
     if (msg === "exit") {
       wipe();
       process.exit(0);
     }
     if (msg && typeof msg === "object" && "claim" in msg) {
-      const resolve = answer;
-      answer = undefined;
+      const resolve = answers.get(msg.index);
+      answers.delete(msg.index);
       resolve?.(msg.claim);
       return;
     }
     try {
       const { index, path } = msg;
       const outcome = await deidentifyPath(path, config, undefined, {
-        claim: (name, digest) =>
-          new Promise<ClaimAnswer>((resolve) => {
-            answer = resolve;
-            send({ type: "claim", index, name, digest });
-          }),
+        claim: async (name, digest): Promise<ClaimAnswer> => {
+          const reply = await new Promise<ClaimReply>((resolve) => {
+            answers.set(index, resolve);
+            send({ type: "claim", index, name });
+          });
+          if (reply.write) return reply;
+          // Taken: this output is hashed only now, to tell a duplicate from a conflict.
+          const status = digest() === reply.digest ? "duplicate" : "conflict";
+          return { write: false, status, other: reply.other };
+        },
       });
       send({ type: "outcome", index, outcome });
     } catch (e) {

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
-import { SingleBar, Presets } from "cli-progress";
+import type { SingleBar } from "cli-progress";
 import {
   OPTION_NAMES,
   OptionName,
@@ -99,6 +99,33 @@ function parseJobs(jobs: string | undefined): number {
   return n;
 }
 
+// A worker thread costs 0.1 to 0.2 s of CPU before its first output (it loads the engine, then
+// warms it up), and de-identifies about one small input per millisecond after that: threads are
+// added for each WORK_PER_THREAD seconds of estimated work (1 ms per input, plus the bytes at
+// COPY_RATE), so that a small run is not slowed down by the threads meant to speed it up. (On two
+// shared vCPUs, a worker made runs of 200 and 500 CT slices slower, and one of 1,000 about even.)
+const WORK_PER_THREAD = 2;
+const SECONDS_PER_INPUT = 0.001;
+const COPY_RATE = 500e6;
+
+/** Threads for this run (this one and the workers): at most `jobs`, one per input at most. */
+export function threadsFor(files: string[], jobs: number): number {
+  const limit = Math.min(jobs, files.length);
+  if (limit <= 1) return 1;
+  let seconds = 0;
+  for (const f of files) {
+    let size = 0;
+    try {
+      size = lstatSync(f, { throwIfNoEntry: false })?.size ?? 0;
+    } catch {
+      // unreadable now: it will be rejected, quickly
+    }
+    seconds += SECONDS_PER_INPUT + size / COPY_RATE;
+    if (seconds >= WORK_PER_THREAD * (limit - 1)) return limit;
+  }
+  return 1 + Math.floor(seconds / WORK_PER_THREAD);
+}
+
 /** Refuses a --map-out inside the output or the input: the mapping would leave with the data. */
 function checkMapOut(mapOut: string, input: string, output: string): void {
   if (isWithin(mapOut, output) || isWithin(mapOut, input))
@@ -114,6 +141,16 @@ function loadMapping(path: string, showPaths: boolean | undefined): PseudonymMap
     if (e instanceof PseudonymMappingError) throw new UsageError(`--map-out: ${e.message}`);
     throw fsError(e, "cannot read the --map-out file", { path, showPaths });
   }
+}
+
+/** The progress bar of a terminal: cli-progress loads only then. */
+function progressBar(): SingleBar {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar: Bar, Presets } = require("cli-progress") as typeof import("cli-progress");
+  return new Bar(
+    { format: "deid [{bar}] {value}/{total} files | {eta_formatted} left", hideCursor: true },
+    Presets.shades_classic,
+  );
 }
 
 /** Whether the run has findings (exit 1): anything but de-identified or duplicate inputs. */
@@ -161,13 +198,7 @@ export async function runDeid(
   }
   const outcomes: FileOutcome[] = new Array(files.length);
   const config: WorkerConfig = { outDir: resolve(output), options, pseudonymizationKey: key };
-  const bar =
-    process.stderr.isTTY && files.length > 1
-      ? new SingleBar(
-          { format: "deid [{bar}] {value}/{total} files | {eta_formatted} left", hideCursor: true },
-          Presets.shades_classic,
-        )
-      : undefined;
+  const bar = process.stderr.isTTY && files.length > 1 ? progressBar() : undefined;
   const started = process.hrtime.bigint();
   let existingOutputs = 0;
   try {
@@ -192,35 +223,38 @@ export async function runDeid(
     };
     // Each file's record is appended as soon as its outcome is known (validated before any
     // output was written, see deidentifyPath): one record per object, never an input's name.
-    if (jobs === 1) {
-      const claims = new OutputClaims();
-      for (let i = 0; i < files.length; i++) {
-        outcomes[i] = await deidentifyPath(files[i], config, mapping, {
-          beforeCommit: saveMapping,
-          claim: (name, digest) => claims.claim(i, name, digest),
-        });
-        claims.settle(i, outcomes[i].holder);
-        await trail.append(outcomes[i].audit);
-        bar?.increment();
-      }
-    } else {
-      const appended: Promise<void>[] = [];
-      let poolError: unknown;
-      try {
-        await runPool(files, config, Math.min(jobs, files.length), (index, outcome) => {
-          outcomes[index] = outcome;
-          appended.push(trail.append(outcome.audit));
-          bar?.increment();
-        });
-      } catch (e) {
-        poolError = e;
-      }
-      // Every record of an output that exists is waited for, even when a worker failed; a record
-      // the log could not take is the worse news, so it is the one reported.
-      const bad = (await Promise.allSettled(appended)).find((r) => r.status === "rejected");
-      if (bad) throw (bad as PromiseRejectedResult).reason;
-      if (poolError !== undefined) throw poolError;
-    }
+    // Appends are not awaited one by one: those that arrive while the log writes go out together
+    // (group commit, one lock and one write for many records).
+    const appended: Promise<void>[] = [];
+    let stop: unknown;
+    const record = (outcome: FileOutcome) => {
+      const p = trail.append(outcome.audit);
+      // A record the log cannot take stops the run: no more inputs are started.
+      p.catch((e) => (stop ??= e));
+      appended.push(p);
+      bar?.increment();
+    };
+    const onOutcome = (i: number, o: FileOutcome) => {
+      outcomes[i] = o;
+      record(o);
+    };
+    // Inputs are handed out in order to this thread and to the workers (--jobs N: this thread
+    // and up to N - 1 workers, as many as the run has work for: threadsFor), which join as soon
+    // as they have started.
+    const claims = new OutputClaims(config.outDir);
+    const queue = new InputQueue(files.length, () => stop !== undefined);
+    const workers = threadsFor(files, jobs) - 1;
+    const runs = [
+      runInOrder(files, config, mapping, saveMapping, queue, onOutcome, claims, workers > 0),
+    ];
+    if (workers > 0)
+      runs.push(runPool(files, config, workers, onOutcome, undefined, claims, queue));
+    const failure = (await Promise.allSettled(runs)).find((r) => r.status === "rejected");
+    // Every record of an output that exists is waited for, even when a file or a worker failed;
+    // a record the log could not take is the worse news, so it is the one reported.
+    const bad = (await Promise.allSettled(appended)).find((r) => r.status === "rejected");
+    if (bad) throw (bad as PromiseRejectedResult).reason;
+    if (failure) throw (failure as PromiseRejectedResult).reason;
     saveMapping();
   } finally {
     bar?.stop();
@@ -262,6 +296,111 @@ export async function runDeid(
   };
 }
 
+/** Inputs on their way at once in one thread: one on the CPU, the others waiting on fsyncs. */
+const IN_FLIGHT = 16;
+/** Bytes written and not yet fsync'ed by one thread, beyond which it waits (large inputs). */
+const UNSYNCED_BYTES = 256 * 1024 * 1024;
+/** The same, per worker thread (one until the worker has shown it is running). */
+const IN_FLIGHT_PER_WORKER = 8;
+
+/**
+ * The inputs not yet started, handed out in order to this thread (runInOrder) and to the worker
+ * threads (runPool). `halt()` (a failure) or `stopped()` (the audit log refused a record) ends it:
+ * no new input starts, those on their way finish.
+ */
+export class InputQueue {
+  private next = 0;
+  private halted = false;
+
+  constructor(
+    private readonly count: number,
+    private readonly stopped: () => boolean = () => false,
+  ) {}
+
+  take(): number | undefined {
+    if (this.halted || this.stopped() || this.next >= this.count) return undefined;
+    return this.next++;
+  }
+
+  halt(): void {
+    this.halted = true;
+  }
+}
+
+/**
+ * Runs inputs from `queue` in this thread, in order: an input claims its output name only after
+ * the one before it has claimed its own (with one job, the earlier input wins a name, as if one
+ * at a time), and outcomes are reported in input order, each once its output is durable.
+ * Meanwhile the next inputs are de-identified and written: up to IN_FLIGHT files wait on their
+ * fsyncs (thread pool) at once, fewer when they hold UNSYNCED_BYTES. A failure halts the queue; the inputs on their way finish and are
+ * reported, then the failure is thrown. `share`: workers take inputs too, so this thread gives
+ * them a turn (their claims and outcomes) after each input.
+ */
+export async function runInOrder(
+  files: string[],
+  config: WorkerConfig,
+  mapping: PseudonymMapping | undefined,
+  beforeCommit: () => void,
+  queue: InputQueue,
+  onOutcome: (index: number, outcome: FileOutcome) => void,
+  claims = new OutputClaims(config.outDir),
+  share = false,
+): Promise<void> {
+  const pending = new Set<Promise<unknown>>();
+  let reported: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let unsynced = 0;
+  for (let i = queue.take(); i !== undefined; i = queue.take()) {
+    const index = i;
+    let claimed!: () => void;
+    const reached = new Promise<void>((r) => (claimed = r));
+    let size = 0;
+    const outcome = deidentifyPath(files[index], config, mapping, {
+      beforeCommit,
+      claim: (name, digest) => {
+        const answer = claims.claim(index, name, digest);
+        claimed();
+        return answer;
+      },
+      written: (bytes) => {
+        size = bytes;
+        unsynced += bytes;
+      },
+    });
+    void outcome.finally(() => (unsynced -= size)).catch(() => undefined);
+    const settled = outcome.then(
+      (o) => claims.settle(index, o.holder),
+      (e) => {
+        claims.settle(index);
+        failure ??= e;
+        queue.halt();
+      },
+    );
+    // Reported in input order (the audit log's order too), each after its own output is durable.
+    reported = Promise.all([reported, outcome]).then(
+      ([, o]) => {
+        try {
+          onOutcome(index, o);
+        } catch (e) {
+          failure ??= e;
+          queue.halt();
+        }
+      },
+      () => undefined,
+    );
+    const done = Promise.all([settled, reported]);
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+    // The next input claims after this one has (or has ended without a claim).
+    await Promise.race([reached, settled]);
+    while (pending.size >= IN_FLIGHT || (pending.size > 0 && unsynced >= UNSYNCED_BYTES))
+      await Promise.race(pending);
+    if (share) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(pending);
+  if (failure !== undefined) throw failure;
+}
+
 /**
  * Runs `files` through `jobs` worker threads. Output names are claimed through `claims`, here in
  * the main thread: a worker asks before it puts an output in place, and its claim is settled when
@@ -277,9 +416,9 @@ export async function runPool(
   jobs: number,
   onOutcome: (index: number, outcome: FileOutcome) => void,
   script = join(__dirname, "deid-worker.js"),
-  claims = new OutputClaims(),
+  claims = new OutputClaims(config.outDir),
+  queue = new InputQueue(files.length),
 ): Promise<void> {
-  let next = 0;
   let failure: unknown;
   const copies: Buffer[] = [];
   const exited: Promise<void>[] = [];
@@ -292,6 +431,7 @@ export async function runPool(
         new Promise<void>((resolveWorker) => {
           const fail = (e: unknown) => {
             failure ??= e;
+            queue.halt();
           };
           let worker: Worker;
           try {
@@ -301,22 +441,29 @@ export async function runPool(
             resolveWorker();
             return;
           }
-          // The file this worker is on: its claim is released if it stops without an outcome.
-          let current: number | undefined;
+          // The files this worker is on: their claims are released if it stops without outcomes.
+          const current = new Set<number>();
+          // One file until the worker has started (it loads its modules meanwhile, while the
+          // others, this thread included, take the inputs), then several.
+          let depth = 1;
           const feed = () => {
-            if (failure !== undefined || next >= files.length) {
-              worker.postMessage("exit");
-              return;
+            while (current.size < depth) {
+              const index = queue.take();
+              if (index === undefined) break;
+              current.add(index);
+              worker.postMessage({ index, path: files[index] });
             }
-            const index = next++;
-            current = index;
-            worker.postMessage({ index, path: files[index] });
+            if (current.size === 0) worker.postMessage("exit");
           };
           worker.on("message", (m: WorkerMessage) => {
+            if (depth < IN_FLIGHT_PER_WORKER) {
+              depth = IN_FLIGHT_PER_WORKER;
+              feed();
+            }
             if (m.type === "claim") {
-              void claims.claim(m.index, m.name, m.digest).then((answer) => {
+              void claims.reply(m.index, m.name).then((answer) => {
                 try {
-                  worker.postMessage({ claim: answer });
+                  worker.postMessage({ index: m.index, claim: answer });
                 } catch {
                   // the worker has stopped; its exit releases what it held
                 }
@@ -324,7 +471,7 @@ export async function runPool(
               return;
             }
             const { index, outcome } = m;
-            current = undefined;
+            current.delete(index);
             claims.settle(index, outcome.holder);
             try {
               onOutcome(index, outcome);
@@ -339,7 +486,7 @@ export async function runPool(
             void worker.terminate();
           });
           worker.on("exit", (code) => {
-            if (current !== undefined) claims.settle(current);
+            for (const index of current) claims.settle(index);
             if (code !== 0) fail(new Error(`a de-identification worker stopped (exit ${code})`));
             resolveWorker();
           });

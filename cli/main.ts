@@ -140,7 +140,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       "--map-out <file>",
       "pseudonymize with random codes kept in this mapping file (164.514(c)); created or extended",
     )
-    .option("--jobs <n>", "worker threads (default: CPU count, at most 8)")
+    .option(
+      "--jobs <n>",
+      "threads, this one included (default: CPU count, at most 8); workers start only when the inputs hold enough work",
+    )
     .addOption(showPathsOption())
     .addOption(auditLogOption())
     .addOption(noAuditOption(true))

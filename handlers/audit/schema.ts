@@ -3,7 +3,7 @@
  * their details are numbers, booleans and short enum-like tokens: there is no field where free
  * text, a path or a name fits, which is how "no PHI in the audit log" is enforced by structure.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { AuditEventError } from "./errors";
 
 export const AUDIT_OPS = [
@@ -34,58 +34,136 @@ const DETAIL_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 export const MAX_OBJECTS = 256;
 export const MAX_DETAILS = 32;
 
-const Digest = z.string().regex(DIGEST_RE);
-export const AuditObjectSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("package"), digest: Digest }),
-  z.strictObject({ kind: z.literal("dataset"), id: z.string().regex(DATASET_ID_RE) }),
-  z.strictObject({ kind: z.literal("instance"), uid: z.string().regex(UID_RE) }),
-  z.strictObject({ kind: z.literal("patient"), pseudonym: z.string().regex(PSEUDONYM_RE) }),
-  z.strictObject({ kind: z.literal("input"), digest: Digest }),
-  z.strictObject({
-    kind: z.literal("retained-instance"),
-    digest: z.string().regex(KEYED_DIGEST_RE),
-  }),
-]);
-export type AuditObject = z.infer<typeof AuditObjectSchema>;
+/**
+ * The zod schemas, built on first use: zod costs a CLI start-up tens of milliseconds to load, and
+ * valid events never need it (see validateEvent); it loads for the first refused event or the
+ * first use of an exported schema.
+ */
+function build() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { z } = require("zod") as typeof import("zod");
+  const Digest = z.string().regex(DIGEST_RE);
+  const AuditObjectSchema = z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("package"), digest: Digest }),
+    z.strictObject({ kind: z.literal("dataset"), id: z.string().regex(DATASET_ID_RE) }),
+    z.strictObject({ kind: z.literal("instance"), uid: z.string().regex(UID_RE) }),
+    z.strictObject({ kind: z.literal("patient"), pseudonym: z.string().regex(PSEUDONYM_RE) }),
+    z.strictObject({ kind: z.literal("input"), digest: Digest }),
+    z.strictObject({
+      kind: z.literal("retained-instance"),
+      digest: z.string().regex(KEYED_DIGEST_RE),
+    }),
+  ]);
 
-const Details = z
-  .record(
-    z.string().regex(DETAIL_KEY_RE),
-    z.union([z.number(), z.boolean(), z.string().regex(TOKEN_RE)]),
-  )
-  .refine((d) => Object.keys(d).length <= MAX_DETAILS, {
-    message: `at most ${MAX_DETAILS} details`,
+  const Details = z
+    .record(
+      z.string().regex(DETAIL_KEY_RE),
+      z.union([z.number(), z.boolean(), z.string().regex(TOKEN_RE)]),
+    )
+    .refine((d) => Object.keys(d).length <= MAX_DETAILS, {
+      message: `at most ${MAX_DETAILS} details`,
+    });
+
+  const EventFields = {
+    op: z.enum(AUDIT_OPS),
+    outcome: z.enum(AUDIT_OUTCOMES),
+    objects: z.array(AuditObjectSchema).max(MAX_OBJECTS),
+    details: Details,
+  };
+
+  /** What a caller appends. `objects` and `details` default to empty. */
+  const AuditEventSchema = z.strictObject({
+    op: EventFields.op,
+    outcome: EventFields.outcome,
+    objects: EventFields.objects.optional(),
+    details: Details.optional(),
   });
 
-const EventFields = {
-  op: z.enum(AUDIT_OPS),
-  outcome: z.enum(AUDIT_OUTCOMES),
-  objects: z.array(AuditObjectSchema).max(MAX_OBJECTS),
-  details: Details,
-};
+  const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+  const Base = {
+    v: z.literal(1),
+    log: z.string().regex(LOG_ID_RE),
+    seq: z.number().int().nonnegative(),
+    ts: z.string().regex(TS_RE),
+    actor: z.string().regex(ACTOR_RE),
+    prev: Hex64,
+    hmac: Hex64,
+  };
+  const Fingerprint = z.string().regex(/^[0-9a-f]{32}$/);
 
+  const OpenRecordSchema = z.strictObject({
+    ...Base,
+    type: z.literal("open"),
+    alg: z.enum(CHECKPOINT_ALGS),
+    auditKey: z.string().regex(/^[0-9a-f]{16}$/),
+    signer: Fingerprint,
+    every: z.number().int().min(1).max(1_000_000),
+  });
+  const EventRecordSchema = z.strictObject({
+    ...Base,
+    type: z.literal("event"),
+    ...EventFields,
+  });
+  const CheckpointRecordSchema = z
+    .strictObject({
+      ...Base,
+      type: z.literal("checkpoint"),
+      alg: z.enum(CHECKPOINT_ALGS),
+      covers: z.number().int().nonnegative(),
+      head: Hex64,
+      key: Fingerprint,
+      reason: z.enum(["interval", "close"]),
+      sig: z.string(),
+    })
+    // Guarded: the refinement must not throw on a record whose other fields already failed.
+    .refine(
+      (r) => Object.hasOwn(SIG_RE, r.alg) && typeof r.sig === "string" && SIG_RE[r.alg].test(r.sig),
+      {
+        message: "sig is not a signature of the checkpoint's alg",
+        path: ["sig"],
+      },
+    );
+  const AuditRecordSchema = z.discriminatedUnion("type", [
+    OpenRecordSchema,
+    EventRecordSchema,
+    CheckpointRecordSchema,
+  ]);
+  return {
+    AuditObjectSchema,
+    AuditEventSchema,
+    OpenRecordSchema,
+    EventRecordSchema,
+    CheckpointRecordSchema,
+    AuditRecordSchema,
+  };
+}
+
+type Schemas = ReturnType<typeof build>;
+let built: Schemas | undefined;
+const schemas = (): Schemas => (built ??= build());
+
+/** An exported schema that builds the schemas (and loads zod) when first used. */
+function lazySchema<K extends keyof Schemas>(name: K): Schemas[K] {
+  const real = () => schemas()[name] as object;
+  return new Proxy({} as Schemas[K], {
+    get: (_t, p) => {
+      const s = real();
+      const v = Reflect.get(s, p, s) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(s) : v;
+    },
+    has: (_t, p) => Reflect.has(real(), p),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+}
+
+export const AuditObjectSchema = lazySchema("AuditObjectSchema");
+export type AuditObject = z.infer<Schemas["AuditObjectSchema"]>;
 /** What a caller appends. `objects` and `details` default to empty. */
-export const AuditEventSchema = z.strictObject({
-  op: EventFields.op,
-  outcome: EventFields.outcome,
-  objects: EventFields.objects.optional(),
-  details: Details.optional(),
-});
-export type AuditEvent = z.input<typeof AuditEventSchema>;
+export const AuditEventSchema = lazySchema("AuditEventSchema");
+export type AuditEvent = z.input<Schemas["AuditEventSchema"]>;
 
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 export const LOG_ID_RE = /^[0-9a-f]{32}$/;
 export const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const Base = {
-  v: z.literal(1),
-  log: z.string().regex(LOG_ID_RE),
-  seq: z.number().int().nonnegative(),
-  ts: z.string().regex(TS_RE),
-  actor: z.string().regex(ACTOR_RE),
-  prev: Hex64,
-  hmac: Hex64,
-};
-const Fingerprint = z.string().regex(/^[0-9a-f]{32}$/);
 
 /** Checkpoint signature algorithms: the key file's Ed25519 key, or a KMS ECC_NIST_P256 key. */
 export const CHECKPOINT_ALGS = ["ed25519", "ecdsa-p256-sha256"] as const;
@@ -97,47 +175,14 @@ export const SIG_RE: Record<CheckpointAlg, RegExp> = {
     /^(?=[A-Za-z0-9+/=]{12,96}$)(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
 };
 
-export const OpenRecordSchema = z.strictObject({
-  ...Base,
-  type: z.literal("open"),
-  alg: z.enum(CHECKPOINT_ALGS),
-  auditKey: z.string().regex(/^[0-9a-f]{16}$/),
-  signer: Fingerprint,
-  every: z.number().int().min(1).max(1_000_000),
-});
-export const EventRecordSchema = z.strictObject({
-  ...Base,
-  type: z.literal("event"),
-  ...EventFields,
-});
-export const CheckpointRecordSchema = z
-  .strictObject({
-    ...Base,
-    type: z.literal("checkpoint"),
-    alg: z.enum(CHECKPOINT_ALGS),
-    covers: z.number().int().nonnegative(),
-    head: Hex64,
-    key: Fingerprint,
-    reason: z.enum(["interval", "close"]),
-    sig: z.string(),
-  })
-  // Guarded: the refinement must not throw on a record whose other fields already failed.
-  .refine(
-    (r) => Object.hasOwn(SIG_RE, r.alg) && typeof r.sig === "string" && SIG_RE[r.alg].test(r.sig),
-    {
-      message: "sig is not a signature of the checkpoint's alg",
-      path: ["sig"],
-    },
-  );
-export const AuditRecordSchema = z.discriminatedUnion("type", [
-  OpenRecordSchema,
-  EventRecordSchema,
-  CheckpointRecordSchema,
-]);
-export type OpenRecord = z.infer<typeof OpenRecordSchema>;
-export type EventRecord = z.infer<typeof EventRecordSchema>;
-export type CheckpointRecord = z.infer<typeof CheckpointRecordSchema>;
-export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+export const OpenRecordSchema = lazySchema("OpenRecordSchema");
+export const EventRecordSchema = lazySchema("EventRecordSchema");
+export const CheckpointRecordSchema = lazySchema("CheckpointRecordSchema");
+export const AuditRecordSchema = lazySchema("AuditRecordSchema");
+export type OpenRecord = z.infer<Schemas["OpenRecordSchema"]>;
+export type EventRecord = z.infer<Schemas["EventRecordSchema"]>;
+export type CheckpointRecord = z.infer<Schemas["CheckpointRecordSchema"]>;
+export type AuditRecord = z.infer<Schemas["AuditRecordSchema"]>;
 
 // Field names the schema defines: safe to show in an error. Anything else (a detail key, an
 // unexpected field) could itself be PHI, so errors show its position, never its text.
@@ -189,14 +234,20 @@ function explain(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Validates an event; throws AuditEventError naming the field (never echoing its value). */
-export function validateEvent(event: unknown): {
+type ValidEvent = {
   op: AuditOp;
   outcome: AuditOutcome;
   objects: AuditObject[];
   details: Record<string, number | boolean | string>;
-} {
-  const r = AuditEventSchema.safeParse(event);
+};
+
+/** Validates an event; throws AuditEventError naming the field (never echoing its value). */
+export function validateEvent(event: unknown): ValidEvent {
+  // An event the schema certainly accepts is taken without zod (a CLI's start-up would pay for
+  // loading it); anything else, refused or unusual, goes to the schema, which has the last word.
+  const plain = plainValidEvent(event);
+  if (plain) return plain;
+  const r = schemas().AuditEventSchema.safeParse(event);
   if (!r.success) {
     throw new AuditEventError(`audit event refused: ${explain(r.error.issues[0])}`);
   }
@@ -206,6 +257,45 @@ export function validateEvent(event: unknown): {
     objects: r.data.objects ?? [],
     details: r.data.details ?? {},
   };
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" &&
+  v !== null &&
+  Object.getPrototypeOf(v) === Object.prototype &&
+  Object.getOwnPropertySymbols(v).length === 0;
+
+const EVENT_KEYS = new Set(["op", "outcome", "objects", "details"]);
+
+/**
+ * The event as AuditEventSchema would give it back, when it is a plain object that the schema
+ * certainly accepts (the checks below are the schema's rules, on plain objects and arrays only:
+ * anything else is left to the schema); undefined otherwise. The result is a copy, as zod's is.
+ */
+function plainValidEvent(event: unknown): ValidEvent | undefined {
+  if (!isPlain(event)) return undefined;
+  for (const k of Object.keys(event)) if (!EVENT_KEYS.has(k)) return undefined;
+  const { op, outcome } = event;
+  if (!OPS.has(op) || !OUTCOMES.has(outcome)) return undefined;
+  const objects: AuditObject[] = [];
+  if (Object.hasOwn(event, "objects")) {
+    const list = event.objects;
+    if (!Array.isArray(list) || Object.getPrototypeOf(list) !== Array.prototype) return undefined;
+    if (list.length > MAX_OBJECTS) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const o: unknown = list[i];
+      if (!isPlain(o) || !objectRefOk(o)) return undefined;
+      const field = OBJECT_FIELD[o.kind as string][0];
+      objects.push({ kind: o.kind, [field]: o[field] } as AuditObject);
+    }
+  }
+  let details: Record<string, number | boolean | string> = {};
+  if (Object.hasOwn(event, "details")) {
+    const d = event.details;
+    if (!isPlain(d) || !detailsOk(d)) return undefined;
+    details = { ...(d as Record<string, number | boolean | string>) };
+  }
+  return { op: op as AuditOp, outcome: outcome as AuditOutcome, objects, details };
 }
 
 // The verifier's fast check of a parsed record: the same rules as AuditRecordSchema, written out

@@ -25,14 +25,14 @@ import { lock } from "proper-lockfile";
 import { loadKey, loadSigningKey, zeroize } from "../keys/keyfile";
 import { checkActor, resolveActor } from "./actor";
 import { canonical, hmacHex, sha256Hex, ZERO_HASH } from "./canonical";
-import { fsyncDir } from "../fs/atomic";
+import { fsyncDir, fsyncOnPool } from "../fs/atomic";
 import { auditLogPath } from "./env";
 
 export { auditLogPath, DEFAULT_AUDIT_LOG } from "./env";
 import { AuditLogError } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
 import type { S3SinkOptions } from "./s3";
-import { AuditEvent, OpenRecordSchema, validateEvent } from "./schema";
+import { AuditEvent, isAuditRecord, OpenRecord, validateEvent } from "./schema";
 import { CheckpointSigner, ed25519Signer, KMS_SIGNER_ENV, kmsSigner } from "./signer";
 
 export const DEFAULT_CHECKPOINT_EVERY = 100;
@@ -353,23 +353,25 @@ class Writer implements AuditWriter {
     } catch {
       throw new AuditLogError(tornMessage(this.path, "has a malformed first record"));
     }
-    const open = OpenRecordSchema.safeParse(rec);
-    if (!open.success || open.data.seq !== 0)
+    // The schema's rules (isAuditRecord agrees with AuditRecordSchema, see its test), without
+    // loading zod for every command that opens the log.
+    if (!isAuditRecord(rec) || rec.type !== "open" || rec.seq !== 0)
       throw new AuditLogError(tornMessage(this.path, "does not start with an open record"));
-    if (open.data.auditKey !== this.keyId)
+    const open = rec as OpenRecord;
+    if (open.auditKey !== this.keyId)
       throw new AuditLogError(
-        `audit log ${this.path} was written with audit key ${open.data.auditKey}, not this key file's ${this.keyId}: use its key file, or start a new log`,
+        `audit log ${this.path} was written with audit key ${open.auditKey}, not this key file's ${this.keyId}: use its key file, or start a new log`,
       );
     if (!this.macOk(rec))
       throw new AuditLogError(
         tornMessage(this.path, "has an open record that fails its HMAC (altered)"),
       );
-    if (open.data.alg !== this.signer.alg || open.data.signer !== this.signer.fingerprint)
+    if (open.alg !== this.signer.alg || open.signer !== this.signer.fingerprint)
       throw new AuditLogError(
-        `audit log ${this.path} is signed by ${open.data.alg} key ${open.data.signer}, not by ${this.signer.name} (${this.signer.alg} key ${this.signer.fingerprint}): sign with its key (${KMS_SIGNER_ENV} names a KMS key), or start a new log`,
+        `audit log ${this.path} is signed by ${open.alg} key ${open.signer}, not by ${this.signer.name} (${this.signer.alg} key ${this.signer.fingerprint}): sign with its key (${KMS_SIGNER_ENV} names a KMS key), or start a new log`,
       );
-    this.logId = open.data.log;
-    this.every = Math.min(this.every, open.data.every);
+    this.logId = open.log;
+    this.every = Math.min(this.every, open.every);
   }
 
   private macOk(rec: Record<string, unknown>): boolean {
@@ -560,7 +562,9 @@ class Writer implements AuditWriter {
       );
     const buf = Buffer.from(lines.join(""));
     this.write(buf, t.size);
-    if (cuts.length > 0) fsyncSync(this.fd);
+    // A checkpoint makes the log durable up to it; the fsync runs on the thread pool (the lock
+    // is still held), so the rest of the process goes on meanwhile.
+    if (cuts.length > 0) await fsyncOnPool(this.fd);
     this.tail = {
       size: offset,
       ino: t.ino,

@@ -16,14 +16,17 @@ function load(): Map<number, string> {
   if (exact) return exact;
   exact = new Map();
   byKeyword = new Map();
-  for (const [key, [keyword, vr]] of Object.entries(dictionaryJson as Record<string, string[]>)) {
-    if (/X/i.test(key)) {
+  const entries = dictionaryJson as Record<string, string[]>;
+  for (const key in entries) {
+    const [keyword, vr] = entries[key];
+    if (key.includes("X") || key.includes("x")) {
       // Repeating groups such as (60XX,0010): X digits are wildcards.
       const mask = parseInt(key.replace(/[0-9A-F]/gi, "F").replace(/X/gi, "0"), 16) >>> 0;
       patterns.push({ mask, value: (parseInt(key.replace(/X/gi, "0"), 16) & mask) >>> 0, vr });
     } else {
-      exact.set(parseInt(key, 16), vr);
-      byKeyword.set(keyword, parseInt(key, 16));
+      const tag = parseInt(key, 16);
+      exact.set(tag, vr);
+      byKeyword.set(keyword, tag);
     }
   }
   patterns = patterns.sort((a, b) => b.mask - a.mask);

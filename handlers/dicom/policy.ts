@@ -14,24 +14,27 @@ import { OptionName, PROFILES } from "./options";
  * refuse content produced under a policy it has not accepted; any change to the rules or the
  * options changes it.
  */
-const RULES_DIGEST = createHash("sha256")
-  .update(
-    JSON.stringify({
-      profile,
-      safeText,
-      safePrivate,
-      cleanWords,
-      iods,
-      pixelMasks,
-      burnedIn,
-    }),
-  )
-  .digest("hex");
+let rulesDigest: string | undefined;
+/** Computed on first use: a command that never asks for a policy hash never pays for it. */
+const RULES_DIGEST = (): string =>
+  (rulesDigest ??= createHash("sha256")
+    .update(
+      JSON.stringify({
+        profile,
+        safeText,
+        safePrivate,
+        cleanWords,
+        iods,
+        pixelMasks,
+        burnedIn,
+      }),
+    )
+    .digest("hex"));
 
 export function policyHash(options: readonly OptionName[]): string {
   const sorted = [...new Set(options)].sort();
   return createHash("sha256")
-    .update(JSON.stringify({ policy: "imgsec-deid/1", rules: RULES_DIGEST, options: sorted }))
+    .update(JSON.stringify({ policy: "imgsec-deid/1", rules: RULES_DIGEST(), options: sorted }))
     .digest("hex");
 }
 

@@ -111,12 +111,20 @@ const pairs = (s: string): [number, number][] => {
   return out;
 };
 
+// Each set's pairs, parsed once: many tables share a set (ANY_IOD merges every table).
+const setPairs = new Map<number, [number, number][]>();
+function pairsOfSet(set: number): [number, number][] {
+  let p = setPairs.get(set);
+  if (!p) setPairs.set(set, (p = pairs(SETS[set])));
+  return p;
+}
+
 function merge(into: TypeTable, tableIds: Iterable<string>): TypeTable {
   for (const id of tableIds) {
     for (const [parent, set] of pairs(own(TABLES, id) ? TABLES[id] : "")) {
       let children = into.get(parent);
       if (!children) into.set(parent, (children = new Map()));
-      for (const [t, type] of pairs(SETS[set])) {
+      for (const [t, type] of pairsOfSet(set)) {
         const had = children.get(t);
         if (had === undefined || type < had) children.set(t, type as 1 | 2);
       }
@@ -205,17 +213,21 @@ const DATE_OPTIONS: readonly OptionName[] = [
 export class Resolver {
   private readonly cache = new Map<number, Map<number, Action>>();
   private readonly datesRemoved: boolean;
+  private table: TypeTable | undefined;
 
+  /** `types`: the IOD's type table, or how to build it (on first use: see resolverFor). */
   constructor(
     private readonly options: ReadonlySet<OptionName>,
-    private readonly types: TypeTable,
+    private readonly types: TypeTable | (() => TypeTable),
   ) {
     this.datesRemoved = !DATE_OPTIONS.some((o) => options.has(o));
   }
 
   /** Type of `t` under `parent` (0: top level) in this resolver's IOD. */
   type(t: number, parent = 0): AttrType {
-    return attributeType(this.types, t, parent);
+    const types = this.types;
+    this.table ??= typeof types === "function" ? types() : types;
+    return attributeType(this.table, t, parent);
   }
 
   action(t: number, parent = 0): Action {
@@ -283,7 +295,9 @@ export function resolverFor(options: ReadonlySet<OptionName>, sopClassUid: strin
   const key = `${[...options].sort().join(",")}|${iod}`;
   let r = resolvers.get(key);
   if (!r) {
-    r = new Resolver(options, typeTable(iod));
+    // The table is built when a Type is first asked for: the top-level resolver of the scan
+    // (every IOD merged) is needed only for elements after the pixel data, which most files lack.
+    r = new Resolver(options, () => typeTable(iod));
     resolvers.set(key, r);
   }
   return r;

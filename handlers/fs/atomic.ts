@@ -4,13 +4,16 @@
  * file or the whole new one, never empty or half-written; a failed write leaves no temporary file.
  * Every such write in imgsec (reports, PEM files, the key file, the pseudonym mapping, de-identified
  * outputs, packages, synthesized stacks) goes through this module. De-identified outputs use its
- * no-clobber variant (commitNoClobber): a name already taken is never replaced.
+ * no-clobber variant (commitNoClobber, and commitNoClobberDurably, which runs the fsyncs on the
+ * thread pool and shares directory fsyncs between commits): a name already taken is never
+ * replaced.
  */
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
   existsSync,
   fchmodSync,
+  fsync,
   fsyncSync,
   linkSync,
   lstatSync,
@@ -155,32 +158,129 @@ export function commitNoClobber(
   target: string,
   opts: AtomicOptions = {},
 ): "committed" | "exists" {
-  let placed = false;
+  const at = { placed: false };
   try {
     syncTemp(tmp, opts);
-    try {
-      linkSync(tmp, target);
-      placed = true;
-      removeQuietly(tmp);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? "";
-      if (code === "EEXIST") return "exists";
-      if (!LINK_UNSUPPORTED.has(code)) throw e;
-      let fd: number;
-      try {
-        fd = openSync(target, "wx", opts.mode ?? 0o644);
-      } catch (e2) {
-        if ((e2 as NodeJS.ErrnoException).code === "EEXIST") return "exists";
-        throw e2;
-      }
-      placed = true;
-      closeSync(fd);
-      renameSync(tmp, target);
-    }
+    if (!placeNoClobber(tmp, target, opts, at)) return "exists";
     fsyncDir(dirname(target));
     return "committed";
   } catch (e) {
-    if (placed) removeQuietly(target);
+    if (at.placed) removeQuietly(target);
+    removeQuietly(tmp);
+    throw e;
+  }
+}
+
+/**
+ * The step of the no-clobber commit that takes the name (see commitNoClobber): false when it is
+ * taken (the temporary file stays); `at.placed` is set as soon as something of ours is at
+ * `target`, so that a failure after it can take it away.
+ */
+function placeNoClobber(
+  tmp: string,
+  target: string,
+  opts: AtomicOptions,
+  at: { placed: boolean },
+): boolean {
+  try {
+    linkSync(tmp, target);
+    at.placed = true;
+    removeQuietly(tmp);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "EEXIST") return false;
+    if (!LINK_UNSUPPORTED.has(code)) throw e;
+  }
+  let fd: number;
+  try {
+    fd = openSync(target, "wx", opts.mode ?? 0o644);
+  } catch (e2) {
+    if ((e2 as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e2;
+  }
+  at.placed = true;
+  closeSync(fd);
+  renameSync(tmp, target);
+  return true;
+}
+
+/** fsync(2) on libuv's thread pool: the calling thread goes on with other work meanwhile. */
+export function fsyncOnPool(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+/**
+ * Group commit of one directory's entries: `sync()` resolves once an fsync of the directory
+ * that started after the call has finished, so every entry made before the call is durable.
+ * Calls made while one fsync runs share the next one: many commits, few directory fsyncs.
+ */
+export class DirSync {
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  constructor(readonly dir: string) {}
+
+  sync(): Promise<void> {
+    this.next ??= (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        // From here on, a new call waits for the fsync after this one.
+        this.next = undefined;
+        const run = this.fsync();
+        this.running = run;
+        void run
+          .catch(() => undefined)
+          .then(() => {
+            if (this.running === run) this.running = undefined;
+          });
+        return run;
+      });
+    return this.next;
+  }
+
+  private async fsync(): Promise<void> {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.dir, "r");
+      await fsyncOnPool(fd);
+    } catch (e) {
+      if (!DIR_FSYNC_UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
+
+/**
+ * commitNoClobber without blocking the calling thread on the disk: the temporary file's fsync
+ * runs on the thread pool (`fd`, the caller's open descriptor of `tmp`, is used and closed;
+ * without it the file is opened), then the name is taken (link, or the exclusive placeholder),
+ * then `dir` (one DirSync per folder, shared by the commits of a run) makes the entry durable.
+ * It resolves "committed" only once the file and its name are both on disk: the same guarantee,
+ * the same never-a-clobber, the same cleanup on failure as commitNoClobber, while the caller
+ * prepares the next file and the fsyncs of several files overlap.
+ */
+export async function commitNoClobberDurably(
+  tmp: string,
+  target: string,
+  opts: AtomicOptions & { fd?: number; dir?: DirSync } = {},
+): Promise<"committed" | "exists"> {
+  const at = { placed: false };
+  let fd = opts.fd;
+  try {
+    try {
+      fd ??= openSync(tmp, "r+");
+      if (opts.exact) fchmodSync(fd, opts.mode ?? 0o644);
+      await fsyncOnPool(fd);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (!placeNoClobber(tmp, target, opts, at)) return "exists";
+    await (opts.dir ?? new DirSync(dirname(target))).sync();
+    return "committed";
+  } catch (e) {
+    if (at.placed) removeQuietly(target);
     removeQuietly(tmp);
     throw e;
   }
