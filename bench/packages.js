@@ -1,379 +1,404 @@
 "use strict";
-// Benchmark: package encrypt and decrypt throughput (MB/s) and peak memory, file to file, side by
-// side in the same run with raw AES-256-GCM from node:crypto on the same data; both algorithm
-// suites; a frame-length sweep; and verify-package (keyless header walk, SHA-256 and ECDSA check).
-// Every timed operation runs in a fresh child process (`node bench/packages.js --child ...`), so
-// its peak RSS is its own. Needs `npm run build` (npm run bench does it first).
+// Benchmark: packages, every figure a whole process. `imgsec encrypt`, `imgsec decrypt` and
+// `imgsec verify-package` run as a user runs them (`node bin/imgsec.js ...`: start-up, key loading,
+// inspecting the input, the pixel digest, the ESDK, fsync, the audit record), timed with hyperfine
+// in the same invocation as the reference, bench/aes-gcm-ref.js: plain streaming AES-256-GCM from
+// node:crypto, file to file with fsync, itself a whole process. Ratios are of whole-process
+// medians only. Peak RSS from GNU time (/usr/bin/time), in separate runs. The input is a
+// de-identified object: a generated multi-frame CT (test/dicom/corpus) through `imgsec deid`.
+// Needs `npm run build` (npm run bench does it) and hyperfine.
 //
-//   BENCH_RUNS=3     timings per measurement (median reported)
-//   BENCH_QUICK=1    skip the 512 MB size (results.md is then not rewritten)
-const { spawnSync } = require("node:child_process");
+//   BENCH_ROUNDS=3  hyperfine invocations per table (a slow spell of this shared machine then
+//                   falls on every command of the table, not on one)
+//   BENCH_RUNS=3    timed runs per command in each invocation (at least 3), after one warm-up run
+//   BENCH_QUICK=1   64 MB only, fewer sweeps; bench/results.md is not rewritten
+require("./ts-register");
+const { spawnSync, execFileSync } = require("node:child_process");
+const { createHash } = require("node:crypto");
 const {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  randomBytes,
-  randomFillSync,
-} = require("node:crypto");
-const {
-  createReadStream,
-  createWriteStream,
+  existsSync,
+  mkdirSync,
   mkdtempSync,
-  openSync,
   readFileSync,
-  readSync,
+  readdirSync,
+  renameSync,
   rmSync,
-  writeFileSync,
-  writeSync,
-  closeSync,
-  promises: fsp,
+  statSync,
 } = require("node:fs");
-const { tmpdir } = require("node:os");
-const { join } = require("node:path");
-const { pipeline } = require("node:stream/promises");
+const { tmpdir, loadavg, cpus } = require("node:os");
+const { basename, join } = require("node:path");
+const { mib, writeSection, machine, ROOT } = require("./lib");
+const { generateMultiframe } = require("../test/dicom/corpus/generator.ts");
 
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 3));
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS || 3));
+const QUICK = process.env.BENCH_QUICK === "1";
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+const IMGSEC = join(ROOT, "bin", "imgsec.js");
+const REF = join(__dirname, "aes-gcm-ref.js");
+const NODE = process.execPath;
 const MB = 1e6;
-const MIB = 1 << 20;
-const POLICY = "0".repeat(63) + "1";
+const FRAME_BYTES = 512 * 512 * 2;
+const DATASET = "bench-1";
 
-// ---------------------------------------------------------------------------------------------
-// Child: one operation, timed from the first byte read to the output's fsync; prints one JSON line.
-
-async function fsyncFile(path) {
-  const fh = await fsp.open(path, "r+");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+function hashFile(path) {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
-const OPS = {
-  async "imgsec-encrypt"(p, start) {
-    const {
-      buildContext,
-      encryptToFile,
-      localKeyring,
-      PRODUCER,
-    } = require("../dist/handlers/crypto");
-    const k = localKeyring(p.keys);
-    const context = buildContext({
-      datasetId: "bench-1",
-      modality: "CT",
-      policyHash: POLICY,
-      pixelDigest: "ab".repeat(32),
-      producer: PRODUCER,
-    });
-    start();
-    const t0 = process.hrtime.bigint();
-    await encryptToFile(createReadStream(p.in, { highWaterMark: MIB }), p.out, {
-      keyring: k.keyring,
-      context,
-      suite: p.suite,
-      frameLength: p.frameLength,
-    });
-    return t0;
-  },
-  async "imgsec-decrypt"(p, start) {
-    const { decryptToFile, localKeyring } = require("../dist/handlers/crypto");
-    const k = localKeyring(p.keys);
-    start();
-    const t0 = process.hrtime.bigint();
-    await decryptToFile(p.in, p.out, { keyring: k.keyring, expect: { policyHashes: [POLICY] } });
-    return t0;
-  },
-  // Raw AES-256-GCM: one IV and one tag for the whole file (kept beside it in <out>.meta).
-  async "raw-encrypt"(p, start) {
-    const { loadKey } = require("../dist/handlers/keys/keyfile");
-    const { key } = loadKey(p.keys, "encryption");
-    const iv = randomBytes(12);
-    start();
-    const t0 = process.hrtime.bigint();
-    const cipher = createCipheriv("aes-256-gcm", key, iv);
-    await pipeline(
-      createReadStream(p.in, { highWaterMark: MIB }),
-      cipher,
-      createWriteStream(p.out, { highWaterMark: MIB }),
-    );
-    writeFileSync(`${p.out}.meta`, Buffer.concat([iv, cipher.getAuthTag()]));
-    if (p.fsync) await fsyncFile(p.out);
-    key.fill(0);
-    return t0;
-  },
-  async "raw-decrypt"(p, start) {
-    const { loadKey } = require("../dist/handlers/keys/keyfile");
-    const { key } = loadKey(p.keys, "encryption");
-    start();
-    const t0 = process.hrtime.bigint();
-    const meta = readFileSync(`${p.in}.meta`);
-    const decipher = createDecipheriv("aes-256-gcm", key, meta.subarray(0, 12));
-    decipher.setAuthTag(meta.subarray(12));
-    await pipeline(
-      createReadStream(p.in, { highWaterMark: MIB }),
-      decipher,
-      createWriteStream(p.out, { highWaterMark: MIB }),
-    );
-    if (p.fsync) await fsyncFile(p.out);
-    key.fill(0);
-    return t0;
-  },
-  async verify(p, start) {
-    const { inspectPackage } = require("../dist/handlers/crypto");
-    start();
-    const t0 = process.hrtime.bigint();
-    const { document } = await inspectPackage(p.in, "bench");
-    if (!document.body.complete) throw new Error("verify: body incomplete");
-    if (document.suite.signed && !document.signature.valid)
-      throw new Error("verify: signature does not verify");
-    return t0;
-  },
-  async sha256(p, start) {
-    start();
-    const t0 = process.hrtime.bigint();
-    const h = createHash("sha256");
-    for await (const chunk of createReadStream(p.in, { highWaterMark: MIB })) h.update(chunk);
-    h.digest();
-    return t0;
-  },
+/**
+ * One hyperfine invocation over `commands` ([{name, argv, dir}]), one warm-up and RUNS timed runs
+ * each. Before every run of a command its output folder `dir` is emptied and dirty pages are
+ * written out (`sync`); the other commands' outputs stay, so after the invocation every command's
+ * last output is there. Returns hyperfine's results by name (seconds).
+ */
+function hyperfine(work, commands, { ignoreFailure = false } = {}) {
+  const json = join(work, "hyperfine.json");
+  const args = ["-N", "--style", "basic", "--warmup", "1", "--runs", String(RUNS)];
+  for (const c of commands)
+    args.push("--prepare", `sh -c "rm -rf ${c.dir} && mkdir -p ${c.dir} && sync"`);
+  args.push("--export-json", json, ...(ignoreFailure ? ["-i"] : []));
+  for (const c of commands) args.push("-n", c.name, c.argv.join(" "));
+  const r = spawnSync("hyperfine", args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.stderr.write(r.stdout);
+  if (r.status !== 0) throw new Error(`hyperfine failed (${r.status})`);
+  const results = JSON.parse(readFileSync(json, "utf8")).results;
+  return Object.fromEntries(results.map((x) => [x.command, x]));
+}
+
+const medianOf = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function child(op, params) {
-  let cpu0;
-  const t0 = await OPS[op](JSON.parse(params), () => (cpu0 = process.cpuUsage()));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  // CPU time of every thread of the process (main thread and libuv pool) over the same span: the
-  // crypto work itself, steady where wall time waits on the disk.
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  // maxRSS: KiB on Linux. Peak over the whole process (module load included).
-  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds, maxRssBytes }) + "\n");
+/**
+ * ROUNDS hyperfine invocations over the same commands. Per command: every run's time pooled
+ * (mean, σ, median, min), CPU as the mean of the invocations' means, and each invocation's median
+ * (`rounds`), from which ratios are taken invocation by invocation (see `ratio`).
+ */
+function measure(work, commands, opts) {
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(hyperfine(work, commands, opts));
+  return Object.fromEntries(
+    commands.map((c) => {
+      const rs = rounds.map((r) => r[c.name]);
+      const times = rs.flatMap((r) => r.times);
+      const mean = times.reduce((a, b) => a + b, 0) / times.length;
+      const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / (times.length - 1));
+      return [
+        c.name,
+        {
+          times,
+          mean,
+          stddev: sd,
+          median: medianOf(times),
+          min: Math.min(...times),
+          cpu: rs.reduce((a, r) => a + r.user + r.system, 0) / rs.length,
+          rounds: rs.map((r) => r.median),
+        },
+      ];
+    }),
+  );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Parent.
+/** Reference ÷ command, invocation by invocation: the median and the range over invocations. */
+function ratio(ref, x) {
+  const rs = ref.rounds.map((t, i) => t / x.rounds[i]);
+  return { median: medianOf(rs), min: Math.min(...rs), max: Math.max(...rs) };
+}
+
+/** Peak RSS (bytes) of a command: the larger of two runs under GNU time. */
+function peakRss(c, { ignoreFailure = false } = {}) {
+  if (!TIME) return null;
+  let peak = 0;
+  for (let i = 0; i < 2; i++) {
+    rmSync(c.dir, { recursive: true, force: true });
+    mkdirSync(c.dir, { recursive: true });
+    spawnSync("sync");
+    const r = spawnSync(TIME, ["-f", "%M", ...c.argv], { cwd: ROOT, encoding: "utf8" });
+    if (r.status !== 0 && !ignoreFailure)
+      throw new Error(`${c.argv.join(" ")} failed: ${r.stderr.slice(-400)}`);
+    peak = Math.max(peak, Number(r.stderr.trim().split("\n").pop()) * 1024);
+  }
+  return peak;
+}
+
+/** A de-identified object of about `sizeMb` MB (pixel data), made with the generator and `imgsec deid`. */
+function makeInput(work, keys, sizeMb) {
+  const raw = join(work, `raw-${sizeMb}`);
+  const deid = join(work, `deid-${sizeMb}`);
+  generateMultiframe({
+    path: join(raw, "mf.dcm"),
+    frames: Math.round((sizeMb * MB) / FRAME_BYTES),
+    rows: 512,
+    columns: 512,
+  });
+  execFileSync(NODE, [IMGSEC, "deid", raw, deid, "--keys", keys, "--jobs", "1"], {
+    stdio: "ignore",
+  });
+  rmSync(raw, { recursive: true, force: true });
+  const [name] = readdirSync(deid);
+  const path = join(deid, name);
+  return { path, bytes: statSync(path).size, digest: hashFile(path) };
+}
+
+const encryptArgv = (input, out, keys, suite, frameLength) => [
+  NODE,
+  IMGSEC,
+  "encrypt",
+  input,
+  out,
+  "--dataset",
+  DATASET,
+  "--keys",
+  keys,
+  ...(suite === "unsigned" ? ["--suite", "unsigned"] : []),
+  ...(frameLength ? ["--frame-length", String(frameLength)] : []),
+];
+const decryptArgv = (pkg, out, keys) => [
+  NODE,
+  IMGSEC,
+  "decrypt",
+  pkg,
+  out,
+  "--dataset",
+  DATASET,
+  "--keys",
+  keys,
+];
 
 function main() {
-  const { runChild, median, mib, writeSection, machine } = require("./lib");
-  const RUNS = Number(process.env.BENCH_RUNS || 3);
-  const QUICK = process.env.BENCH_QUICK === "1";
-  const SIZES = QUICK ? [1, 64] : [1, 64, 512];
+  if (spawnSync("hyperfine", ["--version"]).status !== 0)
+    throw new Error("bench/packages.js needs hyperfine (apt-get install hyperfine)");
+  const SIZES = QUICK ? [64] : [64, 512];
+  const LARGEST = SIZES[SIZES.length - 1];
   const SWEEP_SIZE = 64;
-  const FRAMES = [64 << 10, 256 << 10, 1 << 20, 4 << 20];
-  const DEFAULT_FRAME = require("../dist/handlers/crypto").DEFAULT_FRAME_LENGTH;
-  const SUITES = ["signed", "unsigned"];
-
-  const work = mkdtempSync(join(tmpdir(), "imgsec-bench-packages-"));
-  const keys = join(work, "keys.json");
-  require("../dist/handlers/keys/keyfile").initKeyFile(keys);
-  const sync = () => spawnSync("sync");
-  const hashFile = (path) => {
-    const h = createHash("sha256");
-    const fd = openSync(path, "r");
-    const buf = Buffer.alloc(MIB);
-    try {
-      for (;;) {
-        const n = readSync(fd, buf, 0, MIB, null);
-        if (n === 0) break;
-        h.update(buf.subarray(0, n));
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return h.digest("hex");
-  };
-  const makeInput = (sizeMb) => {
-    const path = join(work, `plain-${sizeMb}`);
-    const fd = openSync(path, "w");
-    const buf = Buffer.alloc(MIB);
-    try {
-      for (let left = sizeMb * MB; left > 0; left -= MIB) {
-        randomFillSync(buf);
-        writeSync(fd, buf, 0, Math.min(MIB, left));
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return { path, digest: hashFile(path) };
-  };
-
-  /** One op in a fresh process, after the page cache's dirty pages are written out. */
-  const one = (op, p) => {
-    sync();
-    return runChild("packages.js", ["--child", op, JSON.stringify({ keys, ...p })]);
-  };
-  const summary = (bytes, runs) => ({
-    mbPerS: bytes / MB / median(runs.map((r) => r.seconds)),
-    seconds: median(runs.map((r) => r.seconds)),
-    cpuMbPerS: bytes / MB / median(runs.map((r) => r.cpuSeconds)),
-    maxRssBytes: Math.max(...runs.map((r) => r.maxRssBytes)),
-  });
-
-  /**
-   * Configurations measured together: RUNS rounds, each round running every configuration's
-   * encrypt and then its decrypt of that package, so that a slow spell of the disk falls on all of
-   * them alike. The first decrypted output of each is checked against the input. A configuration
-   * with `keep` leaves its last package in place (for verify).
-   */
-  const measure = (input, bytes, configs) => {
-    const runs = configs.map(() => ({ enc: [], dec: [] }));
-    const out = join(work, "out");
-    for (let i = 0; i < RUNS; i++) {
-      configs.forEach((c, j) => {
-        const pkg = join(work, `pkg-${j}`);
-        runs[j].enc.push(one(c.encOp, { in: input.path, out: pkg, ...c.params }));
-        runs[j].dec.push(one(c.decOp, { in: pkg, out, ...c.params }));
-        if (i === 0 && hashFile(out) !== input.digest)
-          throw new Error(`${c.decOp}: decrypted output differs from the input`);
-        rmSync(out, { force: true });
-        rmSync(`${pkg}.meta`, { force: true });
-        if (i < RUNS - 1 || !c.keep) rmSync(pkg, { force: true });
-      });
-    }
-    return configs.map((c, j) => ({
-      pkg: join(work, `pkg-${j}`),
-      encrypt: summary(bytes, runs[j].enc),
-      decrypt: summary(bytes, runs[j].dec),
-    }));
-  };
-  const rawConfig = (fsync) => ({
-    encOp: "raw-encrypt",
-    decOp: "raw-decrypt",
-    params: { fsync },
-  });
-  const imgsecConfig = (suite, frameLength, keep = false) => ({
-    encOp: "imgsec-encrypt",
-    decOp: "imgsec-decrypt",
-    params: { suite, frameLength },
-    keep,
-  });
-
-  const load = () => require("node:os").loadavg()[0].toFixed(2);
+  const FRAMES = QUICK ? [1 << 20, 4 << 20] : [64 << 10, 256 << 10, 1 << 20, 4 << 20];
+  const SUITES = ["unsigned", "signed"];
+  const load = () => loadavg()[0].toFixed(2);
   const results = {
     machine: machine(),
     loadBefore: load(),
+    rounds: ROUNDS,
     runs: RUNS,
-    quick: QUICK,
-    sizes: [],
+    encrypt: [],
     sweep: [],
-    verify: [],
   };
   if (Number(results.loadBefore) > 0.5)
     process.stderr.write(
-      `packages: load average ${results.loadBefore} on ${require("node:os").cpus().length} CPUs: other work competes, numbers will be noisy\n`,
+      `packages: load average ${results.loadBefore} on ${cpus().length} CPUs: other work competes, numbers will be noisy\n`,
     );
+
+  const work = mkdtempSync(join(tmpdir(), "imgsec-bench-packages-"));
+  const keep = join(work, "keep");
+  mkdirSync(keep);
+  // A command writes into its own folder, emptied before each of its runs.
+  const command = (name, slug, file, argvFor) => {
+    const dir = join(work, "out", slug);
+    const output = join(dir, file);
+    return { name, slug, dir, output, argv: argvFor(output) };
+  };
+  const kept = (c, file = "") => join(keep, c.slug, file || basename(c.output));
+  const keepOutputs = (commands) => {
+    for (const c of commands) renameSync(c.dir, join(keep, c.slug));
+  };
   try {
+    const keys = join(work, "keys.json");
+    execFileSync(NODE, [IMGSEC, "keys", "init", "--keys", keys], { stdio: "ignore" });
     const inputs = {};
-    const largest = SIZES[SIZES.length - 1];
     for (const size of SIZES) {
-      process.stderr.write(`packages: ${size} MB\n`);
-      inputs[size] = makeInput(size);
-      const bytes = size * MB;
-      const keep = size === largest;
-      const [raw, rawNoSync, ...suites] = measure(inputs[size], bytes, [
-        rawConfig(true),
-        rawConfig(false),
-        ...SUITES.map((suite) => imgsecConfig(suite, DEFAULT_FRAME, keep)),
-      ]);
-      SUITES.forEach((suite, i) =>
-        results.sizes.push({
-          size,
-          suite,
-          frameLength: DEFAULT_FRAME,
-          imgsec: { encrypt: suites[i].encrypt, decrypt: suites[i].decrypt },
-          raw,
-          rawNoSync,
-        }),
-      );
-      if (keep) {
-        process.stderr.write(`packages: verify ${size} MB\n`);
-        const checks = [
-          ...SUITES.map((suite, i) => ({ label: suite, op: "verify", pkg: suites[i].pkg })),
-          { label: "sha256 only (baseline)", op: "sha256", pkg: suites[0].pkg },
-        ];
-        const runs = checks.map(() => []);
-        for (let i = 0; i < RUNS; i++)
-          checks.forEach((c, j) => runs[j].push(one(c.op, { in: c.pkg })));
-        checks.forEach((c, j) =>
-          results.verify.push({ size, suite: c.label, ...summary(bytes, runs[j]) }),
-        );
-        for (const s of suites) rmSync(s.pkg, { force: true });
-      }
-      if (size !== SWEEP_SIZE) rmSync(inputs[size].path, { force: true });
+      process.stderr.write(`packages: ${size} MB input\n`);
+      inputs[size] = makeInput(work, keys, size);
+    }
+    const refEncrypt = (input, slug = "ref") =>
+      command("reference", slug, "ref.bin", (o) => [NODE, REF, "encrypt", input, o]);
+    const refDecrypt = (enc) =>
+      command("reference", "ref-dec", "ref.dcm", (o) => [NODE, REF, "decrypt", kept(enc), o]);
+
+    // Encrypt: the reference and both suites, at every size, one hyperfine invocation each.
+    let packages;
+    for (const size of SIZES) {
+      process.stderr.write(`packages: encrypt ${size} MB\n`);
+      const input = inputs[size].path;
+      const commands = [
+        refEncrypt(input),
+        ...SUITES.map((suite) =>
+          command(suite, suite, `${suite}.imgsec`, (o) => encryptArgv(input, o, keys, suite)),
+        ),
+      ];
+      const h = measure(work, commands);
+      const rss = Object.fromEntries(commands.map((c) => [c.name, peakRss(c)]));
+      results.encrypt.push({ size, bytes: inputs[size].bytes, h, rss });
+      if (size === LARGEST) {
+        // Each command's last output: what the decrypt and verify runs read.
+        keepOutputs(commands);
+        packages = commands;
+      } else rmSync(join(work, "out"), { recursive: true, force: true });
     }
 
-    process.stderr.write(`packages: frame-length sweep at ${SWEEP_SIZE} MB\n`);
-    const grid = FRAMES.flatMap((frameLength) => SUITES.map((suite) => ({ frameLength, suite })));
-    const [sweepRaw, ...swept] = measure(inputs[SWEEP_SIZE], SWEEP_SIZE * MB, [
-      rawConfig(true),
-      ...grid.map((g) => imgsecConfig(g.suite, g.frameLength)),
-    ]);
-    grid.forEach((g, i) =>
-      results.sweep.push({
-        size: SWEEP_SIZE,
-        ...g,
-        imgsec: { encrypt: swept[i].encrypt, decrypt: swept[i].decrypt },
-        raw: sweepRaw,
-      }),
+    // Decrypt at the largest size: the reference decrypt and both suites.
+    process.stderr.write(`packages: decrypt ${LARGEST} MB\n`);
+    const [refPkg, ...suitePkgs] = packages;
+    const decCommands = [
+      refDecrypt(refPkg),
+      ...suitePkgs.map((p) =>
+        command(p.name, `${p.slug}-dec`, `${p.slug}.dcm`, (o) => decryptArgv(kept(p), o, keys)),
+      ),
+    ];
+    const decH = measure(work, decCommands);
+    // Each command's last output is still there (emptied before a run, not after).
+    for (const c of decCommands)
+      if (hashFile(c.output) !== inputs[LARGEST].digest)
+        throw new Error(`decrypt (${c.name}): the output differs from the input`);
+    const decRss = Object.fromEntries(decCommands.map((c) => [c.name, peakRss(c)]));
+    results.decrypt = { size: LARGEST, bytes: inputs[LARGEST].bytes, h: decH, rss: decRss };
+    rmSync(join(work, "out"), { recursive: true, force: true });
+
+    // verify-package at the largest size (the unsigned package fails the signed-suite rule: exit
+    // 1, as it should), with sha256sum of the same package as a whole-process baseline.
+    process.stderr.write(`packages: verify-package ${LARGEST} MB\n`);
+    const signedPkg = kept(suitePkgs.find((p) => p.name === "signed"));
+    const verCommands = [
+      ...suitePkgs.map((p) =>
+        command(p.name, `${p.slug}-verify`, "none", () => [
+          NODE,
+          IMGSEC,
+          "verify-package",
+          kept(p),
+          "--keys",
+          keys,
+        ]),
+      ),
+      command("sha256sum", "sha256sum", "none", () => ["sha256sum", signedPkg]),
+    ];
+    const verH = measure(work, verCommands, { ignoreFailure: true });
+    const verRss = Object.fromEntries(
+      verCommands.map((c) => [c.name, peakRss(c, { ignoreFailure: true })]),
     );
+    results.verify = { size: LARGEST, bytes: statSync(signedPkg).size, h: verH, rss: verRss };
+    rmSync(join(work, "out"), { recursive: true, force: true });
+    rmSync(keep, { recursive: true, force: true });
+    mkdirSync(keep);
+    if (LARGEST !== SWEEP_SIZE) rmSync(inputs[LARGEST].path, { force: true });
+
+    // Frame length: encrypt, then decrypt of what it wrote, at SWEEP_SIZE, against the reference.
+    process.stderr.write(`packages: frame-length sweep at ${SWEEP_SIZE} MB\n`);
+    const input = inputs[SWEEP_SIZE].path;
+    const grid = FRAMES.flatMap((frameLength) =>
+      SUITES.map((suite) => ({ frameLength, suite, name: `${suite} ${frameLength}` })),
+    );
+    const encCommands = [
+      refEncrypt(input),
+      ...grid.map((g) =>
+        command(g.name, `${g.suite}-${g.frameLength}`, "p.imgsec", (o) =>
+          encryptArgv(input, o, keys, g.suite, g.frameLength),
+        ),
+      ),
+    ];
+    const sweepEnc = measure(work, encCommands);
+    keepOutputs(encCommands);
+    const [sweepRef, ...sweepPkgs] = encCommands;
+    const sweepDec = measure(work, [
+      refDecrypt(sweepRef),
+      ...sweepPkgs.map((p) =>
+        command(p.name, `${p.slug}-dec`, "p.dcm", (o) => decryptArgv(kept(p), o, keys)),
+      ),
+    ]);
+    results.sweep = {
+      size: SWEEP_SIZE,
+      bytes: inputs[SWEEP_SIZE].bytes,
+      grid,
+      enc: sweepEnc,
+      dec: sweepDec,
+    };
     results.loadAfter = load();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  report(results, SUITES);
+}
 
-  const f1 = (x) => x.toFixed(1);
+function report(results, SUITES) {
   const f2 = (x) => x.toFixed(2);
-  const kib = (n) => (n >= MIB ? `${n / MIB} MiB` : `${n / 1024} KiB`);
+  const f0 = (x) => x.toFixed(0);
+  const kib = (n) => (n >= 1 << 20 ? `${n / (1 << 20)} MiB` : `${n / 1024} KiB`);
   const suiteName = (s) =>
-    s === "signed" ? "signed 0x0578" : s === "unsigned" ? "unsigned 0x0478" : s;
-  const ratio = (a, b) => f2(a / b);
-  const fastest = (cost) =>
-    SUITES.map((suite) => {
-      const rows = results.sweep.filter((r) => r.suite === suite);
-      return `${suiteName(suite)} ${kib(rows.reduce((x, y) => (cost(y) < cost(x) ? y : x)).frameLength)}`;
-    }).join(", ");
+    s === "signed" ? "signed 0x0578 (default)" : s === "unsigned" ? "unsigned 0x0478" : s;
+  const med = (x) => x.median;
+  const mbps = (bytes, x) => bytes / MB / med(x);
+  const cpu = (x) => x.cpu;
+  const ratioCell = (ref, x) => {
+    const r = ratio(ref, x);
+    return ROUNDS > 1 ? `**${f2(r.median)}** (${f2(r.min)}–${f2(r.max)})` : `**${f2(r.median)}**`;
+  };
+  const rssCell = (r) => (r ? mib(r) : "n/a");
+  const row = (bytes, x, ref, rss, label) =>
+    `| ${label} | ${f2(x.mean)} ± ${f2(x.stddev)} | ${f2(med(x))} | ${f2(x.min)} | ${f0(mbps(bytes, x))} | ${f2(cpu(x))} | ${rssCell(rss)} | ${ref ? ratioCell(ref, x) : "1"} |`;
+  const header = [
+    "| command | mean ± σ (s) | median (s) | min (s) | MB/s (median) | CPU user + sys (s) | peak RSS (MiB) | ratio to reference |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
   const lines = [
-    `Machine: ${results.machine}; 1-minute load average ${results.loadBefore} before the run, ${results.loadAfter} after. ${RUNS} runs each, median; the configurations of a table are run in rounds (each once per round) so that a slow spell of the disk falls on all alike. Every operation runs in a fresh child process, timed from the first byte read to the output's fsync (imgsec always fsyncs before its rename); CPU = user + system time of all the child's threads over the same span; peak RSS is the child's maxRSS (largest of the runs, Node and modules included). Random data, file to file in the temporary folder (a virtual disk here), \`sync\` before each run. Local raw AES keyring from a fresh key file.`,
+    `Machine: ${results.machine}; 1-minute load average ${results.loadBefore} before the run, ${results.loadAfter} after (the machine is shared: other work ran at the same time). **Every figure here is a whole process**, wall-clock: each table is ${ROUNDS} hyperfine invocation(s) over all its commands, each with one warm-up and ${RUNS} timed runs per command; before every run the command's output is removed and dirty pages are written out (\`sync\`); the input was read just before (page cache warm), for every command alike. Times pool all runs. **Ratio** = the reference's median time ÷ the command's median time *within the same invocation* (the throughput ratio), the median over the invocations with their range in brackets: a slow spell of the disk or of the machine then weighs on both sides of a ratio. No ratio here mixes a whole-process time with an in-process one. CPU = user + system time of the process and all its threads (hyperfine's mean). Peak RSS: GNU time's maximum resident set size, the larger of two separate runs.`,
     "",
-    `Raw = AES-256-GCM from node:crypto on the same file (createCipheriv/createDecipheriv, pipeline, 1 MiB highWaterMark; one IV and tag for the whole file), written durably (fsync) like imgsec; "no fsync" is the same without it. Ratio = imgsec / raw (fsync) in wall-clock MB/s; the aim is 0.8 or better. CPU ratio = the same in MB per CPU-second (raw CPU time ÷ imgsec CPU time): the crypto overhead alone, steady where wall time waits on the disk. Frame length ${kib(DEFAULT_FRAME)} (the default).`,
+    "Reference = `node bench/aes-gcm-ref.js`: streaming AES-256-GCM from node:crypto (one key, IV and tag for the whole file), file to file in 1 MiB chunks, fsync'ed, as its own process. imgsec = `node bin/imgsec.js encrypt <file> <package> --dataset … --keys …` (and `--suite unsigned`): Node start-up, key file, inspecting the file (imgsec deid's output only), the pixel digest (HMAC-SHA256 of the pixel data: a read of the pixel data before the encryption, since the digest is in the header), the ESDK message (4 MiB frames), fsync of file and folder, the audit record. Local raw AES keyring; the input is a generated multi-frame CT, 512×512 16-bit, through `imgsec deid`.",
     "",
-    "| size | suite | imgsec encrypt MB/s | raw encrypt MB/s (no fsync) | ratio | imgsec decrypt MB/s | raw decrypt MB/s (no fsync) | ratio | CPU ratio encrypt / decrypt | peak RSS encrypt / decrypt (MiB) | raw peak RSS (MiB) |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...results.sizes.map(
-      (r) =>
-        `| ${r.size} MB | ${suiteName(r.suite)} | ${f1(r.imgsec.encrypt.mbPerS)} | ${f1(r.raw.encrypt.mbPerS)} (${f1(r.rawNoSync.encrypt.mbPerS)}) | ${ratio(r.imgsec.encrypt.mbPerS, r.raw.encrypt.mbPerS)} | ${f1(r.imgsec.decrypt.mbPerS)} | ${f1(r.raw.decrypt.mbPerS)} (${f1(r.rawNoSync.decrypt.mbPerS)}) | ${ratio(r.imgsec.decrypt.mbPerS, r.raw.decrypt.mbPerS)} | ${ratio(r.imgsec.encrypt.cpuMbPerS, r.raw.encrypt.cpuMbPerS)} / ${ratio(r.imgsec.decrypt.cpuMbPerS, r.raw.decrypt.cpuMbPerS)} | ${mib(r.imgsec.encrypt.maxRssBytes)} / ${mib(r.imgsec.decrypt.maxRssBytes)} | ${mib(Math.max(r.raw.encrypt.maxRssBytes, r.raw.decrypt.maxRssBytes))} |`,
+    ...results.encrypt.flatMap((e) => [
+      `Encrypt, ${f0(e.bytes / MB)} MB de-identified object:`,
+      "",
+      ...header,
+      row(e.bytes, e.h.reference, null, e.rss.reference, "reference (AES-256-GCM, fsync)"),
+      ...SUITES.map((s) =>
+        row(e.bytes, e.h[s], e.h.reference, e.rss[s], `imgsec encrypt, ${suiteName(s)}`),
+      ),
+      "",
+    ]),
+    `Decrypt, ${f0(results.decrypt.bytes / MB)} MB (the packages above; \`imgsec decrypt\` checks the structure and context first, authenticates every frame and the signature, writes a 0600 temporary file, fsyncs, renames, records; the reference checks the one tag at the end). Every output was checked against the input:`,
+    "",
+    ...header,
+    row(
+      results.decrypt.bytes,
+      results.decrypt.h.reference,
+      null,
+      results.decrypt.rss.reference,
+      "reference (AES-256-GCM, fsync)",
+    ),
+    ...SUITES.map((s) =>
+      row(
+        results.decrypt.bytes,
+        results.decrypt.h[s],
+        results.decrypt.h.reference,
+        results.decrypt.rss[s],
+        `imgsec decrypt, ${suiteName(s)}`,
+      ),
     ),
     "",
-    `Frame length sweep at ${SWEEP_SIZE} MB, with its own raw (fsync) baseline measured in the same rounds: ${f1(results.sweep[0].raw.encrypt.mbPerS)} / ${f1(results.sweep[0].raw.decrypt.mbPerS)} MB/s encrypt / decrypt, ${f1(results.sweep[0].raw.encrypt.cpuMbPerS)} / ${f1(results.sweep[0].raw.decrypt.cpuMbPerS)} MB per CPU-second.`,
+    `\`imgsec verify-package\` on the ${f0(results.verify.bytes / MB)} MB packages (no key: header, frame walk, SHA-256 of the file and, signed, the ECDSA P-384 check, then the package rules; the unsigned package fails the signed-suite rule, as it should), against \`sha256sum\` of the same file, all whole processes:`,
     "",
-    "| frame length | suite | encrypt MB/s | ratio | decrypt MB/s | ratio | encrypt / decrypt MB per CPU-second | CPU ratio encrypt / decrypt | peak RSS encrypt / decrypt (MiB) |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...results.sweep.map(
-      (r) =>
-        `| ${kib(r.frameLength)} | ${suiteName(r.suite)} | ${f1(r.imgsec.encrypt.mbPerS)} | ${ratio(r.imgsec.encrypt.mbPerS, r.raw.encrypt.mbPerS)} | ${f1(r.imgsec.decrypt.mbPerS)} | ${ratio(r.imgsec.decrypt.mbPerS, r.raw.decrypt.mbPerS)} | ${f1(r.imgsec.encrypt.cpuMbPerS)} / ${f1(r.imgsec.decrypt.cpuMbPerS)} | ${ratio(r.imgsec.encrypt.cpuMbPerS, r.raw.encrypt.cpuMbPerS)} / ${ratio(r.imgsec.decrypt.cpuMbPerS, r.raw.decrypt.cpuMbPerS)} | ${mib(r.imgsec.encrypt.maxRssBytes)} / ${mib(r.imgsec.decrypt.maxRssBytes)} |`,
+    "| command | mean ± σ (s) | median (s) | MB/s (median) | CPU user + sys (s) | peak RSS (MiB) |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...Object.entries(results.verify.h).map(
+      ([name, x]) =>
+        `| ${name === "sha256sum" ? "sha256sum (coreutils)" : `imgsec verify-package, ${suiteName(name)}`} | ${f2(x.mean)} ± ${f2(x.stddev)} | ${f2(med(x))} | ${f0(mbps(results.verify.bytes, x))} | ${f2(cpu(x))} | ${rssCell(results.verify.rss[name])} |`,
     ),
     "",
-    `Least encrypt + decrypt CPU time at ${SWEEP_SIZE} MB: ${fastest((r) => 1 / r.imgsec.encrypt.cpuMbPerS + 1 / r.imgsec.decrypt.cpuMbPerS)}; least wall time: ${fastest((r) => r.imgsec.encrypt.seconds + r.imgsec.decrypt.seconds)}.`,
+    `Frame length, whole processes at ${f0(results.sweep.bytes / MB)} MB (start-up weighs more at this size): encrypt and then decrypt of what it wrote, each table measured with the reference as above.`,
     "",
-    `verify-package core (inspectPackage: header, frame walk, SHA-256 of the file and, signed, the ECDSA P-384 check; no key) at ${SIZES[SIZES.length - 1]} MB, ${kib(DEFAULT_FRAME)} frames:`,
-    "",
-    "| package | MB/s | MB per CPU-second | peak RSS (MiB) |",
-    "|---|---:|---:|---:|",
-    ...results.verify.map(
-      (r) =>
-        `| ${suiteName(r.suite)} | ${f1(r.mbPerS)} | ${f1(r.cpuMbPerS)} | ${mib(r.maxRssBytes)} |`,
-    ),
+    "| frame length | suite | encrypt median (s) | encrypt ratio to reference | decrypt median (s) | decrypt ratio to reference |",
+    "|---:|---|---:|---:|---:|---:|",
+    `| | reference | ${f2(med(results.sweep.enc.reference))} | 1 | ${f2(med(results.sweep.dec.reference))} | 1 |`,
+    ...results.sweep.grid.map((g) => {
+      const e = results.sweep.enc[g.name];
+      const d = results.sweep.dec[g.name];
+      return `| ${kib(g.frameLength)} | ${suiteName(g.suite)} | ${f2(med(e))} | ${ratioCell(results.sweep.enc.reference, e)} | ${f2(med(d))} | ${ratioCell(results.sweep.dec.reference, d)} |`;
+    }),
   ].join("\n");
   process.stdout.write(lines + "\n\n" + JSON.stringify(results) + "\n");
   if (QUICK) process.stderr.write("packages: BENCH_QUICK=1: bench/results.md not rewritten\n");
   else writeSection("Packages", lines);
 }
 
-if (process.argv[2] === "--child") {
-  child(process.argv[3], process.argv[4]).catch((e) => {
-    process.stderr.write(`bench/packages ${process.argv[3]}: ${e.message}\n`);
-    process.exitCode = 1;
-  });
-} else {
-  main();
-}
+main();

@@ -21,13 +21,16 @@ import {
   buildContext,
   datasetIdProblem,
   decryptToFile,
+  digestWorker,
   encryptToFile,
   inspectPackage,
   kmsKeyring,
   localKeyring,
   pixelDigest,
+  stopDigestWorker,
 } from "../handlers/crypto";
 import {
+  DeidentifiedFacts,
   NotDeidentifiedError,
   PROFILES,
   fileSource,
@@ -35,7 +38,6 @@ import {
   profilePolicyHash,
 } from "../handlers/dicom";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
-import { PackageGate, parsePackageParams } from "../policies/engine/package-gate";
 import { CheckResult, summarize } from "../policies/engine/result";
 import { AuditEvent, validateEvent } from "../handlers/audit/schema";
 import { AuditFlags, Trail, openTrail } from "./audit-trail";
@@ -156,6 +158,39 @@ function checkedEvent(event: AuditEvent): AuditEvent {
 // A stand-in for the package digest, known only once the package is written: same form.
 const DIGEST_PLACEHOLDER = `sha256:${"0".repeat(64)}`;
 
+/** Input reads: one read per 4 MiB frame (1 MiB reads cost more calls and more ESDK ticks). */
+const READ_CHUNK = 4 << 20;
+
+/** What encrypt learns of a file before encrypting it: its facts, and its pixel digest under way. */
+type Prepared =
+  | { facts: DeidentifiedFacts; size: number; pixelDigest: Promise<string> }
+  | { error: unknown };
+
+async function prepareFile(
+  file: string,
+  modality: string | undefined,
+  pseudonymizationKey: Buffer,
+): Promise<Prepared> {
+  const src = await fileSource(file);
+  let facts;
+  const size = src.size;
+  try {
+    facts = await inspectDeidentified(src);
+  } finally {
+    await src.close();
+  }
+  const pixel = facts.pixel ? { start: facts.pixel.valueStart, end: facts.pixel.end } : null;
+  const digest =
+    modality !== undefined && modality !== facts.modality
+      ? Promise.reject(
+          new NotDeidentifiedError("--modality differs from the file's Modality (0008,0060)"),
+        )
+      : pixelDigest(file, pixel, pseudonymizationKey);
+  // Awaited in turn by the loop; a failure is reported there, never as an unhandled rejection.
+  digest.catch(() => undefined);
+  return { facts, size, pixelDigest: digest };
+}
+
 // ---------------------------------------------------------------------------------------------
 export interface EncryptCliOptions extends KeyFlags {
   dataset: string;
@@ -199,13 +234,29 @@ export async function runEncrypt(
   const files = listInputs(input, output, { showPaths: opts.showPaths });
   // Keys and the audit log first: a key problem must not leave an empty output folder behind.
   const pseudo = loadKey(keyFilePath(opts.keys), "pseudonymization");
+  // The digest worker starts now, and the first file is inspected and its pixel digest begun (in
+  // the worker) before the keyring and the audit log are set up (which loads the ESDK), so the two
+  // overlap; each next file is inspected and digested while the one before it is encrypted.
+  const prepare = (file: string): Promise<Prepared> =>
+    prepareFile(file, opts.modality, pseudo.key).catch((e: unknown) => ({ error: e }));
+  const ahead = new Map<number, Promise<Prepared>>();
   let keyring: Keyring;
   let trail: Trail;
   try {
+    digestWorker();
+    if (files.length > 0) {
+      const first = prepare(files[0]);
+      ahead.set(0, first);
+      // Only its header is read here (a few KiB); the worker then hashes while the ESDK loads.
+      await first;
+    }
     keyring = keyringFor(opts, "encrypt");
     trail = await openTrail(opts, true);
   } catch (e) {
+    // The read under way must end before its key goes.
+    await Promise.all(ahead.values());
     zeroize(pseudo.key);
+    await stopDigestWorker();
     throw e;
   }
   const started = process.hrtime.bigint();
@@ -219,23 +270,16 @@ export async function runEncrypt(
       let report: FileReport;
       let objects: { kind: "instance"; uid: string }[] = [];
       try {
-        const src = await fileSource(files[i]);
-        let facts;
-        const size = src.size;
-        try {
-          facts = await inspectDeidentified(src);
-        } finally {
-          await src.close();
-        }
+        const prepared = await (ahead.get(i) ?? prepare(files[i]));
+        ahead.delete(i);
+        if ("error" in prepared) throw prepared.error;
+        const { facts, size } = prepared;
         objects = [{ kind: "instance", uid: facts.sopInstanceUid }];
-        if (opts.modality !== undefined && opts.modality !== facts.modality)
-          throw new NotDeidentifiedError("--modality differs from the file's Modality (0008,0060)");
-        const pixel = facts.pixel ? { start: facts.pixel.valueStart, end: facts.pixel.end } : null;
         const context = buildContext({
           datasetId: opts.dataset,
           modality: facts.modality,
           policyHash: facts.policyHash,
-          pixelDigest: await pixelDigest(files[i], pixel, pseudo.key),
+          pixelDigest: await prepared.pixelDigest,
           producer: PRODUCER,
         });
         const event = (digest: string, size: number): AuditEvent => ({
@@ -247,8 +291,10 @@ export async function runEncrypt(
         checkedEvent(event(DIGEST_PLACEHOLDER, 0));
         const outName = `${facts.sopInstanceUid}${PACKAGE_EXT}`;
         const out = dir ? join(output, outName) : output;
+        // The next file is inspected and digested while this one is encrypted.
+        if (i + 1 < files.length) ahead.set(i + 1, prepare(files[i + 1]));
         const written = await encryptToFile(
-          createReadStream(files[i], { highWaterMark: 1 << 20 }),
+          createReadStream(files[i], { highWaterMark: READ_CHUNK }),
           out,
           {
             keyring: keyring.keyring,
@@ -283,9 +329,12 @@ export async function runEncrypt(
       reports.push(report);
     }
   } finally {
+    // A read ahead still under way ends before the key it uses is zeroed.
+    await Promise.all(ahead.values());
     keyring.release();
     zeroize(pseudo.key);
     await trail.close();
+    await stopDigestWorker();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
@@ -446,6 +495,8 @@ export async function runVerifyPackage(
   paths: string[],
   opts: VerifyPackageCliOptions,
 ): Promise<VerifyPackagesReport> {
+  // The package rules (opa-wasm and the compiled policy) load only for verify-package.
+  const { PackageGate, parsePackageParams } = await import("../policies/engine/package-gate");
   let overrides = {};
   if (opts.params) {
     let raw: unknown;

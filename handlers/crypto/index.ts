@@ -1,5 +1,6 @@
 /** imgsec packages: AWS Encryption SDK messages of de-identified DICOM (contract: README.md). */
 export * from "./context";
+export * from "./digest-worker";
 export * from "./keyrings";
 export * from "./message";
 export * from "./package";

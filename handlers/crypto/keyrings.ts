@@ -2,12 +2,8 @@
  * Keyrings: the one layer that differs between the embedded default (a raw AES-256 wrapping key
  * from the local key file) and AWS (KMS keys). Everything above them is shared.
  */
-import {
-  KeyringNode,
-  KmsKeyringNode,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from "@aws-crypto/client-node";
+import type { KeyringNode } from "@aws-crypto/client-node";
+import { esdkKms, esdkRawAes } from "./esdk";
 import { loadKey, zeroize } from "../keys/keyfile";
 import { KMS_PROVIDER, LOCAL_PROVIDER } from "./context";
 
@@ -26,17 +22,18 @@ export interface Keyring {
 
 /** The raw AES keyring over the key file's `encryption` key; the key name is its (public) id. */
 export function localKeyring(keysPath: string): Keyring {
+  const aes = esdkRawAes();
   const { key, id } = loadKey(keysPath, "encryption");
   // The ESDK wants the key alone in its ArrayBuffer (not a slice of Node's shared pool); it wraps
   // it in a KeyObject, so both our copies are zeroed at once.
   const isolated = new Uint8Array(key.length);
   try {
     isolated.set(key);
-    const keyring = new RawAesKeyringNode({
+    const keyring = new aes.RawAesKeyringNode({
       keyNamespace: LOCAL_PROVIDER,
       keyName: id,
       unencryptedMasterKey: isolated,
-      wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+      wrappingSuite: aes.RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
     });
     return { keyring, describe: `${LOCAL_PROVIDER} key ${id}`, release: () => undefined };
   } finally {
@@ -61,7 +58,7 @@ export function kmsKeyring(keyIds: string[], purpose: "encrypt" | "decrypt"): Ke
       throw new KeyringError("decrypt needs the KMS key ARN (an alias ARN cannot match a package)");
   }
   const [generatorKeyId, ...others] = keyIds;
-  const keyring = new KmsKeyringNode({ generatorKeyId, keyIds: others });
+  const keyring = new (esdkKms().KmsKeyringNode)({ generatorKeyId, keyIds: others });
   return { keyring, describe: `${KMS_PROVIDER} ${keyIds.length} key(s)`, release: () => undefined };
 }
 

@@ -5,16 +5,11 @@
  * folder and are renamed only when complete: a decrypted file appears only after the whole message,
  * signature included, has authenticated.
  */
-import {
-  AlgorithmSuiteIdentifier,
-  CommitmentPolicy,
-  KeyringNode,
-  buildClient,
-} from "@aws-crypto/client-node";
+import type { AlgorithmSuiteIdentifier, KeyringNode } from "@aws-crypto/client-node";
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { close, createReadStream, createWriteStream, fdatasync, open, writev } from "node:fs";
 import { resolve } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { PassThrough, Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   CONTEXT_PATTERNS,
@@ -28,6 +23,7 @@ import {
 import { PackageFormatError, checkStructure } from "./message";
 import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
 import { writeAtomicallyFrom } from "../fs/atomic";
+import { esdkDecrypt, esdkEncrypt, esdkMaterials } from "./esdk";
 
 /** Frame length: chosen by measurement (bench/results.md, "Packages"). */
 export const DEFAULT_FRAME_LENGTH = 4 << 20;
@@ -35,10 +31,15 @@ export const DEFAULT_FRAME_LENGTH = 4 << 20;
 export const MAX_FRAME_LENGTH = 16 << 20;
 const MAX_DATA_KEYS = 16;
 
-const client = buildClient({
-  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+const clientOptions = () => ({
+  commitmentPolicy: esdkMaterials().CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
   maxEncryptedDataKeys: MAX_DATA_KEYS,
 });
+// Built on first use: encrypt never loads the decrypt side of the ESDK, nor decrypt the encrypt side.
+let encryptClient: ReturnType<ReturnType<typeof esdkEncrypt>["buildEncrypt"]> | undefined;
+let decryptClient: ReturnType<ReturnType<typeof esdkDecrypt>["buildDecrypt"]> | undefined;
+const encrypter = () => (encryptClient ??= esdkEncrypt().buildEncrypt(clientOptions()));
+const decrypter = () => (decryptClient ??= esdkDecrypt().buildDecrypt(clientOptions()));
 
 export type SuiteChoice = "signed" | "unsigned";
 const SUITE_IDS: Record<SuiteChoice, AlgorithmSuiteIdentifier> = {
@@ -80,27 +81,194 @@ export interface Written {
   size: number;
 }
 
-/** Encrypts a plaintext stream into a package file at `out` (temporary name, then rename). */
+const openFile = (path: string, flags: string, mode: number) =>
+  new Promise<number>((ok, fail) => open(path, flags, mode, (e, fd) => (e ? fail(e) : ok(fd))));
+const closeFile = (fd: number) =>
+  new Promise<void>((ok, fail) => close(fd, (e) => (e ? fail(e) : ok())));
+
+/** Bytes the package writer may hold: the ESDK runs up to four 4 MiB frames ahead of the disk. */
+const WRITE_BUFFER = 16 << 20;
+/** The writer starts writing the file back to disk (fdatasync) every so many bytes. */
+const SYNC_EVERY = 64 << 20;
+
+/**
+ * Writes a package to an open file and hashes it (SHA-256) as it goes, so the package is never
+ * read back for its digest: each batch of chunks is handed to one writev, and hashed while the
+ * kernel copies it. Every 64 MiB it starts an fdatasync in the background, so the disk writes
+ * while the CPU encrypts and the fsync before the rename (handlers/fs/atomic) has little left.
+ */
+class PackageFile extends Writable {
+  bytes = 0;
+  /** The first write or sync error: the rest is then dropped (see encryptToFile). */
+  error: Error | undefined;
+  private readonly hash = createHash("sha256");
+  private unsynced = 0;
+  private readonly syncs: Promise<void>[] = [];
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly fd: number,
+    private readonly onError: () => void,
+  ) {
+    super({ highWaterMark: WRITE_BUFFER });
+  }
+
+  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.run([chunk], done);
+  }
+
+  _writev(chunks: { chunk: Buffer }[], done: () => void): void {
+    this.run(
+      chunks.map((c) => c.chunk),
+      done,
+    );
+  }
+
+  _final(done: () => void): void {
+    void Promise.all(this.syncs).then(() => done());
+  }
+
+  private fail(e: Error): void {
+    if (this.error) return;
+    this.error = e;
+    this.onError();
+  }
+
+  private run(chunks: Buffer[], done: () => void): void {
+    if (this.error) return done();
+    this.inFlight = this.put(chunks).then(done, (e: Error) => {
+      this.fail(e);
+      done();
+    });
+  }
+
+  private async put(chunks: Buffer[]): Promise<void> {
+    const writing = this.writeAll(chunks);
+    // Hashed while the kernel copies the same bytes (both only read them).
+    for (const c of chunks) this.hash.update(c);
+    this.unsynced += await writing;
+    if (this.unsynced >= SYNC_EVERY) {
+      this.unsynced = 0;
+      this.syncs.push(
+        new Promise<void>((ok) =>
+          fdatasync(this.fd, (e) => {
+            if (e) this.fail(e);
+            ok();
+          }),
+        ),
+      );
+    }
+  }
+
+  /** One writev, again from the first byte not written after a short write. */
+  private async writeAll(chunks: Buffer[]): Promise<number> {
+    let pending = chunks.filter((c) => c.length > 0);
+    let total = 0;
+    while (pending.length > 0) {
+      const n = await new Promise<number>((ok, fail) =>
+        writev(this.fd, pending, this.bytes, (e, n) => (e ? fail(e) : ok(n))),
+      );
+      if (n === 0) throw new Error("the package file accepted no bytes");
+      this.bytes += n;
+      total += n;
+      let skip = n;
+      pending = [...pending];
+      while (pending.length > 0 && skip >= pending[0].length) skip -= pending.shift()!.length;
+      if (pending.length > 0 && skip > 0) pending[0] = pending[0].subarray(skip);
+    }
+    return total;
+  }
+
+  /** "sha256:<hex>" of everything written; once only, after the stream has finished. */
+  digest(): string {
+    return `sha256:${this.hash.digest("hex")}`;
+  }
+
+  /** Resolves once no write and no sync runs on the file any more: only then may it be closed. */
+  async settle(): Promise<void> {
+    await this.inFlight.catch(() => undefined);
+    await Promise.all(this.syncs);
+  }
+}
+
+/**
+ * The plaintext as the ESDK reads it: a read error ends this stream (and is kept in `failure`)
+ * instead of erroring it, and `stop()` ends it early. Either way the ESDK closes its message
+ * normally and is never destroyed in mid-stream: it joins its two inner streams with a
+ * readable-stream pipeline that has no callback, so destroying it then throws "Premature close"
+ * where nothing can catch it, and the process would die with the temporary file left behind and
+ * no audit record. encryptToFile throws the error afterwards, and nothing is committed.
+ */
+class Plaintext extends PassThrough {
+  failure: unknown;
+  private stopped = false;
+
+  constructor(private readonly source: Readable) {
+    // As big as a read: the source's own buffer stays the one read-ahead.
+    super({ highWaterMark: source.readableHighWaterMark });
+    // pipe(), not pipeline(): a source error does not reach this stream.
+    source.once("error", (e) => {
+      if (!this.stopped) this.failure ??= e;
+      this.end();
+    });
+    source.pipe(this);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.source.unpipe(this);
+    this.source.destroy();
+    this.end();
+  }
+
+  _destroy(e: Error | null, done: (e: Error | null) => void): void {
+    this.source.destroy();
+    done(e);
+  }
+}
+
+/**
+ * Encrypts a plaintext stream into a package file at `out` (temporary name, then rename). The
+ * package's SHA-256 is computed as it is written, and known before the rename. A read or write
+ * error ends the message early (see Plaintext) and is thrown once the ESDK has closed it; the
+ * temporary file is then removed.
+ */
 export async function encryptToFile(
   plaintext: Readable,
   out: string,
   opts: EncryptOptions,
 ): Promise<Written> {
-  const hash = createHash("sha256");
-  const count = { n: 0 };
-  await writeAtomically(out, 0o644, (tmp) =>
-    pipeline(
-      plaintext,
-      client.encryptStream(opts.keyring, {
-        encryptionContext: opts.context,
-        suiteId: SUITE_IDS[opts.suite ?? "signed"],
-        frameLength: opts.frameLength ?? DEFAULT_FRAME_LENGTH,
-      }),
-      tap(hash, count),
-      createWriteStream(tmp, { mode: 0o600, flags: "wx" }),
-    ),
-  );
-  return { digest: `sha256:${hash.digest("hex")}`, size: count.n };
+  let written: Written | undefined;
+  await writeAtomically(out, 0o644, async (tmp) => {
+    const input = new Plaintext(plaintext);
+    let fd: number;
+    try {
+      fd = await openFile(tmp, "wx", 0o600);
+    } catch (e) {
+      plaintext.destroy();
+      throw e;
+    }
+    const file = new PackageFile(fd, () => input.stop());
+    try {
+      await pipeline(
+        input,
+        encrypter().encryptStream(opts.keyring, {
+          encryptionContext: opts.context,
+          suiteId: SUITE_IDS[opts.suite ?? "signed"],
+          frameLength: opts.frameLength ?? DEFAULT_FRAME_LENGTH,
+        }),
+        file,
+      );
+    } finally {
+      await file.settle();
+      await closeFile(fd);
+    }
+    if (file.error) throw file.error;
+    if (input.failure) throw input.failure;
+    written = { digest: file.digest(), size: file.bytes };
+  });
+  return written as Written;
 }
 
 export interface Expectations {
@@ -222,7 +390,7 @@ export async function decryptToFile(
   let callerFailure: { error: unknown } | undefined;
   try {
     await writeAtomically(out, 0o600, async (tmp) => {
-      const dec = client.decryptStream(opts.keyring, { maxBodySize: MAX_FRAME_LENGTH });
+      const dec = decrypter().decryptStream(opts.keyring, { maxBodySize: MAX_FRAME_LENGTH });
       // Checked again on the header the ESDK authenticates: the file may have changed since the
       // key-less check above, and only this header is the one the plaintext belongs to.
       dec.once("MessageHeader", (header: { encryptionContext: Record<string, string> }) => {

@@ -1,31 +1,30 @@
-import { createHmac, hkdfSync } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { hkdfSync } from "node:crypto";
 import { zeroize } from "../keys/keyfile";
+import { DigestWorker, digestWorker } from "./digest-worker";
 
 /**
  * A keyed digest of the pixel data: HMAC-SHA256 under a key derived (HKDF) from the
  * pseudonymization key. A plain hash would let anyone holding a copy of a known image find its
  * package by fingerprint; the keyed digest lets only the key holder link an image to its package.
+ *
+ * The bytes are read and hashed in the digest worker (digest-worker.ts), so the calling thread is
+ * free meanwhile. The derived key is only ever in shared memory: the worker zeroes it as soon as
+ * the HMAC holds it, and this function zeroes it too, however the job ends.
  */
 export async function pixelDigest(
   path: string,
   range: { start: number; end: number } | null,
   pseudonymizationKey: Buffer,
+  worker: DigestWorker = digestWorker(),
 ): Promise<string> {
-  const derived = Buffer.from(
-    hkdfSync("sha256", pseudonymizationKey, Buffer.alloc(0), "imgsec/pixel-digest/v1", 32),
-  );
+  const derived = Buffer.from(new SharedArrayBuffer(32));
   try {
-    const mac = createHmac("sha256", derived);
-    if (range && range.end > range.start) {
-      for await (const chunk of createReadStream(path, {
-        start: range.start,
-        end: range.end - 1,
-        highWaterMark: 1 << 20,
-      }) as AsyncIterable<Buffer>)
-        mac.update(chunk);
-    }
-    return mac.digest("hex");
+    const bytes = Buffer.from(
+      hkdfSync("sha256", pseudonymizationKey, Buffer.alloc(0), "imgsec/pixel-digest/v1", 32),
+    );
+    bytes.copy(derived);
+    zeroize(bytes);
+    return await worker.hmac(path, range ?? { start: 0, end: 0 }, derived);
   } finally {
     zeroize(derived);
   }
