@@ -158,8 +158,11 @@ function checkedEvent(event: AuditEvent): AuditEvent {
 // A stand-in for the package digest, known only once the package is written: same form.
 const DIGEST_PLACEHOLDER = `sha256:${"0".repeat(64)}`;
 
-/** Input reads: one read per 4 MiB frame (1 MiB reads cost more calls and more ESDK ticks). */
-const READ_CHUNK = 4 << 20;
+/**
+ * Input reads of 1 MiB, as the reference's: 4 MiB reads (one per frame) measured no faster, with
+ * more system time and 40 MiB more peak memory.
+ */
+const READ_CHUNK = 1 << 20;
 
 /** What encrypt learns of a file before encrypting it: its facts, and its pixel digest under way. */
 type Prepared =

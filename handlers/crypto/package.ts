@@ -86,8 +86,11 @@ const openFile = (path: string, flags: string, mode: number) =>
 const closeFile = (fd: number) =>
   new Promise<void>((ok, fail) => close(fd, (e) => (e ? fail(e) : ok())));
 
-/** Bytes the package writer may hold: the ESDK runs up to four 4 MiB frames ahead of the disk. */
-const WRITE_BUFFER = 16 << 20;
+/**
+ * Bytes the package writer may hold. The ESDK's own output buffer already lets it run ahead of the
+ * disk; 4 or 16 MiB here measured no faster, with more system time and memory.
+ */
+const WRITE_BUFFER = 1 << 20;
 /** The writer starts writing the file back to disk (fdatasync) every so many bytes. */
 const SYNC_EVERY = 64 << 20;
 
