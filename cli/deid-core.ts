@@ -112,7 +112,7 @@ function once(d: DigestOf): () => Promise<string> {
  * The run's register of output names, kept by the main thread: the first input to claim a name
  * writes it, and holds it until its outcome is reported (settle); an input that claims a name
  * meanwhile waits, then is told duplicate (same digest as what holds the name) or conflict. JS
- * runs this on one thread, so the check and the claim are one step; on disk, commitNoClobber
+ * runs this on one thread, so the check and the claim are one step; on disk, commitNoClobberDurably
  * makes the final step exclusive against other processes and earlier runs.
  */
 export class OutputClaims {

@@ -4,9 +4,8 @@
  * file or the whole new one, never empty or half-written; a failed write leaves no temporary file.
  * Every such write in imgsec (reports, PEM files, the key file, the pseudonym mapping, de-identified
  * outputs, packages, synthesized stacks) goes through this module. De-identified outputs use its
- * no-clobber variant (commitNoClobber, and commitNoClobberDurably, which runs the fsyncs on the
- * thread pool and shares directory fsyncs between commits): a name already taken is never
- * replaced.
+ * no-clobber variant (commitNoClobberDurably, which runs the fsyncs on the thread pool and shares
+ * directory fsyncs between commits): a name already taken is never replaced.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -67,8 +66,8 @@ function closeQuietly(fd: number | undefined): void {
   }
 }
 
-/** fsync (and chmod) a finished temporary file. Closes `fd` if given. */
-function syncTemp(tmp: string, opts: AtomicOptions, fd?: number): void {
+/** fsync (and chmod) a finished temporary file, rename it onto `target`. Closes `fd` if given. */
+function commit(tmp: string, target: string, opts: AtomicOptions, fd?: number): void {
   const handle = fd ?? openSync(tmp, "r+");
   try {
     if (opts.exact) fchmodSync(handle, opts.mode ?? 0o644);
@@ -76,11 +75,6 @@ function syncTemp(tmp: string, opts: AtomicOptions, fd?: number): void {
   } finally {
     closeSync(handle);
   }
-}
-
-/** fsync (and chmod) a finished temporary file, rename it onto `target`. Closes `fd` if given. */
-function commit(tmp: string, target: string, opts: AtomicOptions, fd?: number): void {
-  syncTemp(tmp, opts, fd);
   renameSync(tmp, target);
 }
 
@@ -140,39 +134,8 @@ function removeQuietly(p: string): void {
 }
 
 /**
- * Commits a finished temporary file (written and closed by the caller, beside `target`) to
- * `target` only if nothing is there: it never replaces a file, whoever wrote it (this process,
- * another thread, another process, an earlier run). Returns "committed", or "exists" when
- * `target` was already taken (the temporary file is then left in place, for the caller to remove
- * or to try again).
- *
- * The temporary file is fsync'ed first, then hard-linked to `target` (link(2) fails with EEXIST,
- * atomically, if the name is taken, and the target appears whole or not at all), then unlinked,
- * then the directory is fsync'ed. Where the file system has no hard links, the name is reserved
- * by an exclusive create (O_EXCL) and the temporary file renamed over that placeholder, which is
- * this call's own: a crash in between can leave an empty `target`, never a clobbered one. On any
- * error, nothing this call put at `target` stays, and the temporary file is removed.
- */
-export function commitNoClobber(
-  tmp: string,
-  target: string,
-  opts: AtomicOptions = {},
-): "committed" | "exists" {
-  const at = { placed: false };
-  try {
-    syncTemp(tmp, opts);
-    if (!placeNoClobber(tmp, target, opts, at)) return "exists";
-    fsyncDir(dirname(target));
-    return "committed";
-  } catch (e) {
-    if (at.placed) removeQuietly(target);
-    removeQuietly(tmp);
-    throw e;
-  }
-}
-
-/**
- * The step of the no-clobber commit that takes the name (see commitNoClobber): false when it is
+ * The step of the no-clobber commit that takes the name (see commitNoClobberDurably): false when
+ * it is
  * taken (the temporary file stays); `at.placed` is set as soon as something of ours is at
  * `target`, so that a failure after it can take it away.
  */
@@ -253,13 +216,24 @@ export class DirSync {
 }
 
 /**
- * commitNoClobber without blocking the calling thread on the disk: the temporary file's fsync
- * runs on the thread pool (`fd`, the caller's open descriptor of `tmp`, is used and closed;
- * without it the file is opened), then the name is taken (link, or the exclusive placeholder),
- * then `dir` (one DirSync per folder, shared by the commits of a run) makes the entry durable.
- * It resolves "committed" only once the file and its name are both on disk: the same guarantee,
- * the same never-a-clobber, the same cleanup on failure as commitNoClobber, while the caller
- * prepares the next file and the fsyncs of several files overlap.
+ * Commits a finished temporary file (written by the caller, beside `target`) to
+ * `target` only if nothing is there: it never replaces a file, whoever wrote it (this process,
+ * another thread, another process, an earlier run). Returns "committed", or "exists" when
+ * `target` was already taken (the temporary file is then left in place, for the caller to remove
+ * or to try again).
+ *
+ * The temporary file is fsync'ed first, then hard-linked to `target` (link(2) fails with EEXIST,
+ * atomically, if the name is taken, and the target appears whole or not at all), then unlinked,
+ * then the directory is fsync'ed. Where the file system has no hard links, the name is reserved
+ * by an exclusive create (O_EXCL) and the temporary file renamed over that placeholder, which is
+ * this call's own: a crash in between can leave an empty `target`, never a clobbered one. On any
+ * error, nothing this call put at `target` stays, and the temporary file is removed.
+ *
+ * Without blocking the calling thread on the disk: the temporary file's fsync runs on the thread
+ * pool (`fd`, the caller's open descriptor of `tmp`, is used and closed; without it the file is
+ * opened), and `dir` (one DirSync per folder, shared by the commits of a run) makes the entry
+ * durable. It resolves "committed" only once the file and its name are both on disk, while the
+ * caller prepares the next file and the fsyncs of several files overlap.
  */
 export async function commitNoClobberDurably(
   tmp: string,

@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { commitNoClobber } from "../../handlers/fs/atomic";
+import { commitNoClobberDurably } from "../../handlers/fs/atomic";
 import { DeidReport, DeidSummary, runPool } from "../../cli/deid";
 import { FileOutcome, OutputClaims } from "../../cli/deid-core";
 import { BIN, CliResult, ROOT, runCli } from "../helpers/cli";
@@ -499,45 +499,46 @@ describe("OutputClaims: the run's register of output names", () => {
   });
 });
 
-describe("commitNoClobber", () => {
+// The no-clobber commit deid uses (fsyncs on the thread pool; the same never-a-clobber).
+describe("commitNoClobberDurably", () => {
   const dir = () => mkdtempSync(join(work, "commit-"));
   afterEach(() => jest.restoreAllMocks());
 
-  test("puts the file in place when the name is free", () => {
+  test("puts the file in place when the name is free", async () => {
     const d = dir();
     writeFileSync(join(d, ".t"), "new");
-    expect(commitNoClobber(join(d, ".t"), join(d, "x.dcm"))).toBe("committed");
+    expect(await commitNoClobberDurably(join(d, ".t"), join(d, "x.dcm"))).toBe("committed");
     expect(readdirSync(d)).toEqual(["x.dcm"]);
     expect(readFileSync(join(d, "x.dcm"), "utf8")).toBe("new");
   });
 
-  test("never replaces a file: 'exists', the target untouched, the temporary file left", () => {
+  test("never replaces a file: 'exists', the target untouched, the temporary file left", async () => {
     const d = dir();
     writeFileSync(join(d, "x.dcm"), "old");
     writeFileSync(join(d, ".t"), "new");
-    expect(commitNoClobber(join(d, ".t"), join(d, "x.dcm"))).toBe("exists");
+    expect(await commitNoClobberDurably(join(d, ".t"), join(d, "x.dcm"))).toBe("exists");
     expect(readFileSync(join(d, "x.dcm"), "utf8")).toBe("old");
     expect(readdirSync(d).sort()).toEqual([".t", "x.dcm"]);
   });
 
   test.each([["EPERM"], ["ENOTSUP"]])(
     "without hard links (%s): an exclusive placeholder, then the rename; still never a clobber",
-    (code) => {
+    async (code) => {
       jest.spyOn(fs, "linkSync").mockImplementation(() => {
         throw Object.assign(new Error(code), { code, syscall: "link" });
       });
       const d = dir();
       writeFileSync(join(d, ".t"), "new");
-      expect(commitNoClobber(join(d, ".t"), join(d, "x.dcm"))).toBe("committed");
+      expect(await commitNoClobberDurably(join(d, ".t"), join(d, "x.dcm"))).toBe("committed");
       expect(readdirSync(d)).toEqual(["x.dcm"]);
       expect(readFileSync(join(d, "x.dcm"), "utf8")).toBe("new");
       writeFileSync(join(d, ".u"), "newer");
-      expect(commitNoClobber(join(d, ".u"), join(d, "x.dcm"))).toBe("exists");
+      expect(await commitNoClobberDurably(join(d, ".u"), join(d, "x.dcm"))).toBe("exists");
       expect(readFileSync(join(d, "x.dcm"), "utf8")).toBe("new");
     },
   );
 
-  test("a failure after the name was taken removes what it put there and the temporary file", () => {
+  test("a failure after the name was taken removes what it put there and the temporary file", async () => {
     const d = dir();
     writeFileSync(join(d, ".t"), "new");
     jest.spyOn(fs, "linkSync").mockImplementation(() => {
@@ -546,17 +547,17 @@ describe("commitNoClobber", () => {
     jest.spyOn(fs, "renameSync").mockImplementation(() => {
       throw Object.assign(new Error("EIO"), { code: "EIO", syscall: "rename" });
     });
-    expect(() => commitNoClobber(join(d, ".t"), join(d, "x.dcm"))).toThrow("EIO");
+    await expect(commitNoClobberDurably(join(d, ".t"), join(d, "x.dcm"))).rejects.toThrow("EIO");
     expect(readdirSync(d)).toEqual([]);
   });
 
-  test("another error of link goes up, and nothing is left", () => {
+  test("another error of link goes up, and nothing is left", async () => {
     const d = dir();
     writeFileSync(join(d, ".t"), "new");
     jest.spyOn(fs, "linkSync").mockImplementation(() => {
       throw Object.assign(new Error("EIO"), { code: "EIO", syscall: "link" });
     });
-    expect(() => commitNoClobber(join(d, ".t"), join(d, "x.dcm"))).toThrow("EIO");
+    await expect(commitNoClobberDurably(join(d, ".t"), join(d, "x.dcm"))).rejects.toThrow("EIO");
     expect(readdirSync(d)).toEqual([]);
   });
 });
