@@ -135,8 +135,7 @@ function removeQuietly(p: string): void {
 
 /**
  * The step of the no-clobber commit that takes the name (see commitNoClobberDurably): false when
- * it is
- * taken (the temporary file stays); `at.placed` is set as soon as something of ours is at
+ * it is taken (the temporary file stays); `at.placed` is set as soon as something of ours is at
  * `target`, so that a failure after it can take it away.
  */
 function placeNoClobber(
