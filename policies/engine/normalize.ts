@@ -530,12 +530,15 @@ export function parsePolicy(v: Json): Obj | null {
   }
   if (!isObj(doc)) return null;
   const st = doc.Statement;
-  const statements = (Array.isArray(st) ? st : st === undefined ? [] : [st])
-    .filter(isObj)
-    .map((s) => {
-      const n: Obj = { ...s };
-      for (const k of ARRAY_KEYS) if (k in n) n[k] = Array.isArray(n[k]) ? n[k] : [n[k]];
-      return n;
-    });
+  const raw = Array.isArray(st) ? st : st === undefined ? [] : [st];
+  // A statement that is itself an expression ("Statement": ["${var.s}"]) is unknown, not absent:
+  // dropping it with the other non-objects would let the rest of the document pass.
+  if (raw.some((x) => !isObj(x) && [...strings(x)].some((t) => t.includes(UNKNOWN))))
+    return unknownDocument();
+  const statements = raw.filter(isObj).map((s) => {
+    const n: Obj = { ...s };
+    for (const k of ARRAY_KEYS) if (k in n) n[k] = Array.isArray(n[k]) ? n[k] : [n[k]];
+    return n;
+  });
   return { ...doc, Statement: statements };
 }

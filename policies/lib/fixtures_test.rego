@@ -6,6 +6,9 @@ package imgsec.fixtures_test
 # only after apply): rules report UNKNOWN for what depends on it.
 unknown := "${?}"
 
+# A policy document the normalizer could not see (policies/engine/normalize.ts unknownDocument).
+unknown_document := {"unknown": true, "Statement": []}
+
 # A normalized resource, as policies/engine/normalize.ts produces it.
 res(type, name, values) := {
 	"address": concat(".", [type, name]),

@@ -26,11 +26,9 @@ documents(r) := object.union(
 }
 
 # One policy document of a resource (`policy`, `assume_role_policy`, `inline_policy.<i>`).
-# Unknown: the normalizer found it unknown; a statement of it is unknown (it would be dropped
-# from the parsed document); or, in a plan, it is absent but refers to a resource.
-document(r, name) := unknown_document if {
-	_lost_statement(r, name)
-} else := doc if {
+# Unknown: the normalizer found it unknown (a statement that is itself unknown included); or, in a
+# plan, it is absent but refers to a resource.
+document(r, name) := doc if {
 	doc := object.get(r.policies, name, null)
 	doc != null
 } else := unknown_document if {
@@ -46,32 +44,6 @@ _unknown_inline(r) := {"inline_policy": unknown_document} if {
 	object.get(r.values, "inline_policy", null) == null
 	count(object.get(r.refs, "inline_policy", [])) > 0
 } else := {}
-
-# The document as written, before parsing.
-_raw(r, name) := object.get(r.values, name, null) if not startswith(name, "inline_policy.")
-
-_raw(r, name) := object.get(block, "policy", null) if {
-	some i, block in data.imgsec.lib.as_array(object.get(r.values, "inline_policy", []))
-	name == concat("", ["inline_policy.", format_int(i, 10)])
-	is_object(block)
-}
-
-# A statement that is unknown as a whole ("Statement": "${?}"), which parsing drops.
-_lost_statement(r, name) if {
-	raw := _raw(r, name)
-	data.imgsec.lib.is_unknown(raw)
-	parsed := _json(raw)
-	some st in data.imgsec.lib.as_array(object.get(parsed, "Statement", []))
-	not is_object(st)
-	data.imgsec.lib.is_unknown(st)
-}
-
-_json(raw) := raw if is_object(raw)
-
-_json(raw) := json.unmarshal(raw) if {
-	is_string(raw)
-	json.is_valid(raw)
-}
 
 # Every resource holding a permission policy: the policy types, and roles with inline_policy blocks.
 # Data sources (data.aws_iam_policy looks up an existing policy) grant nothing themselves.

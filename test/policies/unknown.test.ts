@@ -84,6 +84,11 @@ describe("normalizer: what is known", () => {
     expect(r("aws_kms_key.j").policies.policy).toEqual({ unknown: true, Statement: [] });
     expect(r("aws_kms_key.broken").policies.policy).toBeNull();
     expect(parsePolicy('{"Statement": []}')).toEqual({ Statement: [] });
+    // A statement that is itself unknown is not dropped: the whole document is unknown.
+    expect(parsePolicy('{"Statement": ["${?}", {"Effect": "Allow"}]}')).toEqual({
+      unknown: true,
+      Statement: [],
+    });
   });
 });
 
@@ -240,8 +245,16 @@ describe("imgsec check: the gate never passes what it cannot see", () => {
     ],
   ];
 
+  // A key policy whose statement is a variable: every rule sees an unknown document (the
+  // normalizer decides it once), not a document with that statement dropped.
+  cases.push([
+    "IMGSEC-KMS-004",
+    "aws_kms_key.s",
+    { aws_kms_key: { s: { policy: '{"Statement": ["${var.statement}"]}' } } },
+  ]);
+
   test.each(cases)("%s on %s: UNKNOWN, never PASS", (rule, address, resources) => {
-    const r = runCli(["check", tfDir(rule, doc(resources)), "--format", "json"]);
+    const r = runCli(["check", tfDir(`${rule}-${address}`, doc(resources)), "--format", "json"]);
     expect(r.code).toBe(1);
     const results = ofRule(r.stdout, rule);
     expect(results.filter((x) => x.resource === address).map((x) => x.status)).toContain("UNKNOWN");
