@@ -24,6 +24,8 @@ export interface WorkerConfig {
   outDir: string;
   options: OptionName[];
   pseudonymizationKey: Buffer;
+  /** The names in the output folder before the run (outputFolderNames); looked up on disk without. */
+  existingNames?: Set<string>;
 }
 
 /**
@@ -90,7 +92,10 @@ export interface DeidHooks {
    * Without it, only the file system decides (the no-clobber commit still holds).
    */
   claim?: (name: string, digest: () => string) => Promise<ClaimAnswer>;
-  /** Called with the size of the output once it is written, before its fsync. */
+  /**
+   * Called with the size of the output as its write starts (the write and then the fsync are
+   * under way on the thread pool): the runner bounds the bytes on their way to the disk.
+   */
   written?: (bytes: number) => void;
 }
 
@@ -235,8 +240,10 @@ function writeFailure(config: WorkerConfig, e: unknown, bytesIn: number): FileOu
   return failed(config, "rejected", `cannot write the output${code ? ` (${code})` : ""}`, bytesIn);
 }
 
-function present(path: string): boolean {
+function present(config: WorkerConfig, name: string): boolean {
+  if (config.existingNames) return config.existingNames.has(name);
   try {
+    const path = join(config.outDir, name);
     // No exception (and its stack trace) for the usual answer, a free name.
     return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
@@ -340,13 +347,16 @@ async function place(
   let fd: number | undefined;
   let bytes = 0;
   try {
-    // A name already there (a run resumed, a folder reused): nothing written, compared below.
-    if (!present(target)) {
-      ({ tmp, fd, bytes } = writeResultTemp(src, result, target));
-      hooks.written?.(bytes);
-    }
+    // The claim comes first: the next input may start as soon as this one has claimed (the
+    // runner waits for that, to keep the first input the winner of a name), and its scan then
+    // overlaps this one's write on the thread pool; a duplicate writes nothing at all.
     const answer = await claim(name, digest);
     if (!answer.write) return sameUid(answer.status, answer.other);
+    // A name already there (a run resumed, a folder reused): nothing written, compared below.
+    if (!present(config, name)) {
+      hooks.written?.(outputSize(result));
+      ({ tmp, fd, bytes } = await writeResultTemp(src, result, target));
+    }
     // This input holds the name in the run until its outcome (with `holder`) is reported.
     for (let attempt = 0; ; attempt++) {
       if (tmp !== undefined) {
@@ -375,7 +385,7 @@ async function place(
         return sameUid(status, "existing", { digest: there ?? "unreadable", existing: true });
       }
       // What was there is gone (removed meanwhile): this input's output goes in its place.
-      if (tmp === undefined) ({ tmp, fd, bytes } = writeResultTemp(src, result, target));
+      if (tmp === undefined) ({ tmp, fd, bytes } = await writeResultTemp(src, result, target));
     }
   } catch (e) {
     // An output that could not be written is a failure of this file, not of the run.
@@ -385,6 +395,10 @@ async function place(
     if (tmp !== undefined) rmSync(tmp, { force: true });
   }
 }
+
+/** The bytes a result is written as: header bytes plus the source ranges it copies. */
+const outputSize = (result: Deidentified): number =>
+  result.parts.reduce((n, p) => n + ("bytes" in p ? p.bytes.length : p.length), 0);
 
 function closeQuietly(fd: number): void {
   try {

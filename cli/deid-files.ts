@@ -1,16 +1,19 @@
 import { createHash } from "node:crypto";
 import {
+  close,
   closeSync,
   constants,
   fstatSync,
   lstatSync,
+  open,
   openSync,
+  read,
   readdirSync,
   readlinkSync,
   readSync,
   realpathSync,
   rmSync,
-  writeSync,
+  writev,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { ByteSource, DeidResult } from "../handlers/dicom";
@@ -150,6 +153,19 @@ export function openInput(path: string): InputFile {
   }
 }
 
+/** fs calls on libuv's thread pool, as promises (the callback forms: no FileHandle objects). */
+const onPool = {
+  open: (path: string, flags: string, mode: number) =>
+    new Promise<number>((res, rej) => open(path, flags, mode, (e, fd) => (e ? rej(e) : res(fd)))),
+  read: (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+    new Promise<number>((res, rej) =>
+      read(fd, buf, off, len, pos, (e, n) => (e ? rej(e) : res(n))),
+    ),
+  writev: (fd: number, bufs: Buffer[]) =>
+    new Promise<number>((res, rej) => writev(fd, bufs, (e, n) => (e ? rej(e) : res(n)))),
+  close: (fd: number) => new Promise<void>((res) => close(fd, () => res())),
+};
+
 // One copy buffer per thread: every copy runs synchronously to its end, so none shares it.
 const COPY_CHUNK = 1 << 20;
 let copyBuffer: Buffer | undefined;
@@ -194,30 +210,97 @@ function emitResult(input: InputFile, result: Deidentified, sink: (b: Buffer) =>
   return total;
 }
 
-function writeAll(fd: number, b: Buffer): void {
-  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+// Copy buffers for the writes on their way at once (a few: runInOrder bounds them), reused.
+const spareBuffers: Buffer[] = [];
+const MAX_SPARE = 8;
+
+async function writevAll(fd: number, bufs: Buffer[]): Promise<void> {
+  let left = bufs.reduce((n, b) => n + b.length, 0);
+  while (left > 0) {
+    let n = await onPool.writev(fd, bufs);
+    left -= n;
+    if (left === 0) break;
+    // A short write: drop what was written, go on with the rest.
+    const rest: Buffer[] = [];
+    for (const b of bufs) {
+      if (n >= b.length) n -= b.length;
+      else {
+        rest.push(n > 0 ? b.subarray(n) : b);
+        n = 0;
+      }
+    }
+    bufs = rest;
+  }
+}
+
+/**
+ * Writes a result's bytes to the open file `fd` on the thread pool: header bytes and source
+ * ranges (read in COPY_CHUNK pieces, big endian words swapped to little endian), batched into one
+ * writev per chunk. The calling thread goes on with the next input while the kernel copies.
+ */
+async function emitResultOnPool(
+  input: InputFile,
+  result: Deidentified,
+  fd: number,
+): Promise<number> {
+  let total = 0;
+  let batch: Buffer[] = [];
+  const buf = spareBuffers.pop() ?? Buffer.allocUnsafe(COPY_CHUNK);
+  try {
+    for (const part of result.parts) {
+      if ("bytes" in part) {
+        batch.push(part.bytes);
+        total += part.bytes.length;
+        continue;
+      }
+      const unit = "swap" in part ? part.swap : 1;
+      let at = part.sourceOffset;
+      let left = part.length;
+      while (left > 0) {
+        // The chunk is filled whole (a read may return less), so words never straddle chunks.
+        const want = Math.min(buf.length, left);
+        let filled = 0;
+        while (filled < want) {
+          const got = await onPool.read(input.fd, buf, filled, want - filled, at + filled);
+          // A file cut short since it was scanned would give a shorter, broken output.
+          if (got === 0) throw new InputChangedError();
+          filled += got;
+        }
+        const chunk = buf.subarray(0, want);
+        if (unit > 1) swapInPlace(chunk.subarray(0, want - (want % unit)), unit as SwapUnit);
+        batch.push(chunk);
+        await writevAll(fd, batch);
+        batch = [];
+        at += want;
+        left -= want;
+        total += want;
+      }
+    }
+    if (batch.length > 0) await writevAll(fd, batch);
+    return total;
+  } finally {
+    if (spareBuffers.length < MAX_SPARE) spareBuffers.push(buf);
+  }
 }
 
 /**
  * Writes a de-identified result to a temporary name beside `target` (header bytes and copied
  * source ranges), for the no-clobber commit (handlers/fs/atomic) to fsync and put in place; the
- * file stays open (`fd`) for that fsync. On failure the temporary file is removed.
+ * file stays open (`fd`) for that fsync. The create, the reads and the writes run on the thread
+ * pool. On failure the temporary file is removed.
  */
-export function writeResultTemp(
+export async function writeResultTemp(
   input: InputFile,
   result: Deidentified,
   target: string,
-): { tmp: string; fd: number; bytes: number } {
+): Promise<{ tmp: string; fd: number; bytes: number }> {
   const tmp = tempNameFor(target);
-  const fd = openSync(tmp, "wx", 0o644);
+  const fd = await onPool.open(tmp, "wx", 0o644);
   try {
-    return { tmp, fd, bytes: emitResult(input, result, (b) => writeAll(fd, b)) };
+    return { tmp, fd, bytes: await emitResultOnPool(input, result, fd) };
   } catch (e) {
-    try {
-      closeSync(fd);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    await onPool.close(fd);
+    rmSync(tmp, { force: true });
     throw e;
   }
 }
@@ -255,16 +338,24 @@ export function digestExisting(path: string): string | undefined {
 }
 
 /**
- * The regular `.dcm` files directly in the output folder (outputs of earlier runs), not counting
- * temporary (dot) names; 0 when the folder does not exist yet.
+ * The names in the output folder (outputs of earlier runs, or anything else there), read once
+ * before the run, and how many of them are regular `.dcm` files (not temporary dot names): a name
+ * already there is never written over, and with this list no input has to look it up on disk
+ * first (another process may still take a name meanwhile: the no-clobber commit sees that).
+ * Empty when the folder does not exist yet.
  */
-export function countOutputs(outDir: string, showPaths?: boolean): number {
+export function outputFolderNames(
+  outDir: string,
+  showPaths?: boolean,
+): { names: Set<string>; outputs: number } {
   try {
-    return readdirSync(outDir, { withFileTypes: true }).filter(
+    const entries = readdirSync(outDir, { withFileTypes: true });
+    const outputs = entries.filter(
       (d) => d.isFile() && d.name.endsWith(".dcm") && !d.name.startsWith("."),
     ).length;
+    return { names: new Set(entries.map((d) => d.name)), outputs };
   } catch (e) {
-    if (errnoCode(e) === "ENOENT") return 0;
+    if (errnoCode(e) === "ENOENT") return { names: new Set(), outputs: 0 };
     throw fsError(e, "cannot read the output folder", { path: outDir, showPaths });
   }
 }

@@ -20,7 +20,7 @@ import {
   WorkerMessage,
   deidentifyPath,
 } from "./deid-core";
-import { countOutputs, displayPath, isWithin, listInputs, realPathOf } from "./deid-files";
+import { displayPath, isWithin, listInputs, outputFolderNames, realPathOf } from "./deid-files";
 import { AuditFlags, openTrail } from "./audit-trail";
 
 export interface DeidCliOptions extends AuditFlags {
@@ -207,7 +207,9 @@ export async function runDeid(
     } catch (e) {
       throw fsError(e, "cannot create the output folder", where(output));
     }
-    existingOutputs = countOutputs(output, opts.showPaths);
+    const folder = outputFolderNames(output, opts.showPaths);
+    existingOutputs = folder.outputs;
+    config.existingNames = folder.names;
     bar?.start(files.length, 0);
     // A new code is saved before the output that carries it is written: a run that stops midway
     // never leaves outputs whose pseudonyms the mapping cannot resolve.

@@ -21,7 +21,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { lock } from "proper-lockfile";
+import { type LockOptions, lock } from "proper-lockfile";
 import { loadKey, loadSigningKey, zeroize } from "../keys/keyfile";
 import { checkActor, resolveActor } from "./actor";
 import { canonical, hmacHex, sha256Hex, ZERO_HASH } from "./canonical";
@@ -38,6 +38,15 @@ import { CheckpointSigner, ed25519Signer, KMS_SIGNER_ENV, kmsSigner } from "./si
 export const DEFAULT_CHECKPOINT_EVERY = 100;
 // Appends queued while a batch is being written go out together in the next one (group commit).
 const MAX_BATCH = 1000;
+type RetryOptions = Exclude<LockOptions["retries"], number | undefined>;
+/** How a held lock is waited for (proper-lockfile's retries): long enough to outwait a stale one. */
+const HELD_LOCK_RETRIES: RetryOptions = {
+  retries: 1000,
+  factor: 1.2,
+  minTimeout: 1,
+  maxTimeout: 50,
+  randomize: true,
+};
 const NEWLINE = 0x0a;
 
 export interface OpenAuditLogOptions {
@@ -320,15 +329,21 @@ class Writer implements AuditWriter {
           `the lock on audit log ${this.path} was lost: ${this.compromised.message}`,
         );
       let release: () => Promise<void>;
+      const options = (retries: number | RetryOptions): LockOptions => ({
+        realpath: false,
+        stale: this.staleMs,
+        retries,
+        onCompromised: (e: Error) => {
+          this.compromised = e;
+        },
+      });
       try {
-        release = await lock(this.real, {
-          realpath: false,
-          stale: this.staleMs,
-          // Long enough to outwait a dead holder's stale lock.
-          retries: { retries: 1000, factor: 1.2, minTimeout: 1, maxTimeout: 50, randomize: true },
-          onCompromised: (e) => {
-            this.compromised = e;
-          },
+        // A free lock first, without retries: a schedule of 1,000 retries costs more CPU to
+        // build (the retry package computes it on every call) than the lock itself.
+        release = await lock(this.real, options(0)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== "ELOCKED") throw e;
+          // Held: retry long enough to outwait a dead holder's stale lock.
+          return lock(this.real, options(HELD_LOCK_RETRIES));
         });
       } catch (e) {
         throw new AuditLogError(`cannot lock audit log ${this.path}: ${code(e)}`);

@@ -246,7 +246,9 @@ export async function scan(
   opts: ScanOptions = {},
 ): Promise<Layout> {
   if (src.size < 8) throw new Malformed("not a DICOM file");
-  const win = new SourceWindow(src);
+  // 16 KiB holds most headers whole (a CT slice's is about 6 KiB); a larger one doubles the
+  // window. Reading more would read pixel data twice: here, and again when it is copied.
+  const win = new SourceWindow(src, 16384);
   await win.cover(0, 132);
   let pos = src.size >= 132 && win.buf.toString("latin1", 128, 132) === "DICM" ? 132 : 0;
   const preamble = pos === 132;

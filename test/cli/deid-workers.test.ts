@@ -7,10 +7,10 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { runPool } from "../../cli/deid";
-import type { FileOutcome, WorkerConfig } from "../../cli/deid-core";
+import { InputQueue, runInOrder, runPool } from "../../cli/deid";
+import { type FileOutcome, OutputClaims, type WorkerConfig } from "../../cli/deid-core";
 import { ROOT } from "../helpers/cli";
-import { generateCorpus } from "../dicom/corpus/generator";
+import { findExplicitElement, generateCorpus } from "../dicom/corpus/generator";
 
 const WORKER = join(ROOT, "dist", "cli", "deid-worker.js");
 const work = mkdtempSync(join(tmpdir(), "imgsec-workers-"));
@@ -126,5 +126,91 @@ describe("the worker zeroes its own copy", () => {
     worker.postMessage(null);
     expect(await exited).not.toBe(0);
     expect(zeroed(shared)).toBe(true);
+  });
+});
+
+/**
+ * `--jobs N` runs this thread and the workers on one queue and one register of output names
+ * (runDeid: runInOrder with share, plus runPool). Here both are made to take inputs (the main
+ * thread joins once the worker has reported an outcome), over inputs with duplicates, conflicts
+ * and non-DICOM files: each input ends exactly once, and the outputs on disk are the de-identified
+ * ones, one per name, whichever thread wrote it.
+ */
+describe("this thread and a worker on one run", () => {
+  test("every input ends once; duplicates and conflicts are caught across threads", async () => {
+    const dir = mkdtempSync(join(work, "mixed-in-"));
+    const out = mkdtempSync(join(work, "mixed-out-"));
+    const pool = generateCorpus().files.filter(
+      (f) => findExplicitElement(f.bytes, 0x7fe00010, "OW") > 0,
+    );
+    expect(pool.length).toBeGreaterThanOrEqual(4);
+    const originals = pool.slice(0, 4);
+    /** Another object with the same SOP Instance UID: one pixel byte changed. */
+    const changed = (b: Buffer) => {
+      const c = Buffer.from(b);
+      c[findExplicitElement(c, 0x7fe00010, "OW") + 12] ^= 1;
+      return c;
+    };
+    // 4 objects, each sent 8 times: 6 identical copies, one changed copy, one non-DICOM file.
+    const paths: string[] = [];
+    for (let copy = 0; copy < 8; copy++)
+      originals.forEach((f, k) => {
+        const bytes =
+          copy === 3 ? changed(f.bytes) : copy === 5 ? Buffer.from("not dicom") : f.bytes;
+        const p = join(dir, `${String(paths.length).padStart(3, "0")}-${k}.dcm`);
+        writeFileSync(p, bytes);
+        paths.push(p);
+      });
+
+    const cfg = config(out);
+    const claims = new OutputClaims(out);
+    const queue = new InputQueue(paths.length);
+    const outcomes: FileOutcome[][] = paths.map(() => []);
+    const byThread = { main: 0, worker: 0 };
+    let workerRunning!: () => void;
+    const running = new Promise<void>((r) => (workerRunning = r));
+    const pooled = runPool(
+      paths,
+      cfg,
+      1,
+      (i, o) => {
+        outcomes[i].push(o);
+        byThread.worker++;
+        workerRunning();
+      },
+      WORKER,
+      claims,
+      queue,
+    );
+    await running;
+    await runInOrder(
+      paths,
+      cfg,
+      undefined,
+      () => undefined,
+      queue,
+      (i, o) => {
+        outcomes[i].push(o);
+        byThread.main++;
+      },
+      claims,
+      true,
+    );
+    await pooled;
+
+    expect(outcomes.every((o) => o.length === 1)).toBe(true);
+    expect(byThread.worker).toBeGreaterThan(0);
+    expect(byThread.main).toBeGreaterThan(0);
+    const ends = outcomes.map((o) => o[0]);
+    const count = (s: string) => ends.filter((o) => o.status === s).length;
+    // Per object: one output (the first of its identical copies to claim), the changed copy a
+    // conflict unless it claimed first (then the originals are conflicts with it).
+    expect(count("rejected")).toBe(4);
+    expect(count("deidentified")).toBe(4);
+    expect(count("duplicate") + count("conflict")).toBe(24);
+    expect(count("conflict")).toBeGreaterThanOrEqual(4);
+    const written = ends.filter((o) => o.status === "deidentified").map((o) => o.output);
+    expect(new Set(written).size).toBe(4);
+    expect(readdirSync(out).sort()).toEqual([...written].sort());
   });
 });
