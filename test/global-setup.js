@@ -30,6 +30,18 @@ module.exports = async () => {
     stdio: ["ignore", "ignore", "pipe"],
     encoding: "utf8",
   });
+  // Node.js 24 (npm registry, pinned): the Lambda runtime, for the tests that run the pipeline's
+  // handlers on it (the local Step Functions interpreter needs Node 22 or later).
+  const n = spawnSync("bash", [join(root, "scripts", "setup-node24.sh")], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+  });
+  if (n.status !== 0) {
+    process.stderr.write(
+      `\n[test setup] scripts/setup-node24.sh failed; Node 24 tests will skip (or fail under CI=true):\n${n.stderr.split("\n").slice(-3).join("\n")}\n`,
+    );
+  }
   if (m.status !== 0) {
     process.stderr.write(
       `\n[test setup] scripts/setup-moto.sh failed; moto tests will skip (or fail under CI=true):\n${m.stderr.split("\n").slice(-3).join("\n")}\n`,
