@@ -9,7 +9,8 @@ import { AuditHead, formatHead, logIdOf, readHeadArg } from "../handlers/audit/a
 export { formatHead };
 import { publicKeyFingerprint } from "../handlers/audit/canonical";
 import { AuditLogError } from "../handlers/audit/errors";
-import { parseS3Url, readS3Copy, readS3Log, s3ClientFromEnv } from "../handlers/audit/s3";
+import { parseS3Url, readS3Copy, s3ClientFromEnv } from "../handlers/audit/s3";
+import { AuditPrefixReport, verifyS3Prefix } from "../handlers/audit/prefix";
 import { checkpointAlgOf, KMS_SIGNER_ENV, kmsSigningPublicKey } from "../handlers/audit/signer";
 import { CheckpointAlg } from "../handlers/audit/schema";
 import { AuditVerifyReport, verifyAuditLog } from "../handlers/audit/verify";
@@ -50,6 +51,10 @@ export async function runAuditHead(
   opts: Omit<AuditVerifyCliOptions, "format">,
 ): Promise<{ report: AuditVerifyReport; head?: AuditHead }> {
   const report = await runAuditVerify(log, opts);
+  if (isPrefixReport(report) && report.logs.length > 1)
+    throw new AuditLogError(
+      `${report.resource} holds ${report.logs.length} audit logs: a head is one log's, name one (e.g. ${report.logs[0].resource})`,
+    );
   if (!report.intact) return { report };
   if (!report.head || !report.lastCheckpoint?.verified)
     throw new AuditLogError(`audit log ${report.resource} has no signed checkpoint yet: no head`);
@@ -111,8 +116,7 @@ export async function runAuditVerify(
       const { bucket, prefix } = parseS3Url(log);
       const client = s3ClientFromEnv();
       try {
-        const bytes = await readS3Log(client, bucket, prefix);
-        return verifyAuditLog(bytes, { ...verifyOpts, resource: log });
+        return await verifyS3Prefix(client, bucket, prefix, verifyOpts);
       } finally {
         client.destroy();
       }
@@ -172,7 +176,67 @@ function readPublicKey(file: string): KeyObject {
   return key;
 }
 
+export function isPrefixReport(r: AuditVerifyReport): r is AuditPrefixReport {
+  return Array.isArray((r as AuditPrefixReport).logs);
+}
+
+const STATUS_TEXT = { closed: "INTACT, closed", "not-closed": "NOT CLOSED", tampered: "TAMPERED" };
+
+/**
+ * Every log under an S3 prefix: one line per log (its status, segments, records, last
+ * checkpoint), then its results (all of them for a single log; the failures otherwise). Ids,
+ * seqs, times and digests only: never a record's content.
+ */
+export function formatPrefixText(r: AuditPrefixReport): string {
+  const n = (s: string) => r.logs.filter((l) => l.status === s).length;
+  const lines: string[] = [];
+  const verdict = !r.intact
+    ? "TAMPERED"
+    : r.results.some((x) => x.status === "WARN")
+      ? "INTACT, with warnings"
+      : "INTACT";
+  lines.push(
+    `audit logs under ${r.resource}: ${verdict}: ${r.logs.length} log(s), ${n("closed")} closed, ${n("not-closed")} not closed, ${n("tampered")} tampered; ${r.segments} segment(s)${r.ignored ? `, ${r.ignored} other object(s) ignored` : ""}`,
+  );
+  for (const l of r.logs) {
+    const last = l.last
+      ? `, last ${l.last.reason} checkpoint seq ${l.last.seq} at ${l.last.ts}`
+      : "";
+    const why = l.status === "tampered" && l.firstBadMessage ? `: ${l.firstBadMessage}` : "";
+    lines.push(
+      `log ${l.log}: ${STATUS_TEXT[l.status]}${why} (${l.segments} segment(s), ${l.counts.records} records${last})`,
+    );
+    if (l.firstBad)
+      lines.push(
+        `  first bad record: seq ${l.firstBad.seq ?? "?"}, ${l.firstBad.kind}${l.firstBadSegment ? `, in ${l.firstBadSegment}` : ""}`,
+      );
+    // One log: every result, as for a file; many: what is wrong with each (JSON has them all).
+    const shown = r.results.filter(
+      (x) =>
+        x.resource === l.resource &&
+        (r.logs.length === 1 ||
+          x.status === "FAIL" ||
+          (l.status === "tampered" && x.status !== "PASS")),
+    );
+    for (const x of shown) {
+      lines.push(`  ${x.status} ${x.rule} ${x.title}`);
+      lines.push(`       ${x.message}`);
+    }
+  }
+  for (const x of r.results.filter((x) => x.resource === r.resource)) {
+    lines.push(`  ${x.status} ${x.rule} ${x.title}`);
+    lines.push(`       ${x.message}`);
+  }
+  const warned = new Set(r.results.filter((x) => x.status === "WARN").map((x) => x.rule));
+  if (warned.size > 0)
+    lines.push(`warnings: ${[...warned].sort().join(", ")} (--format json lists every result)`);
+  if (!r.checked.hmac)
+    lines.push("HMACs not checked (no audit key): chain and signatures were verified.");
+  return lines.join("\n") + "\n";
+}
+
 export function formatAuditText(r: AuditVerifyReport): string {
+  if (isPrefixReport(r)) return formatPrefixText(r);
   const lines: string[] = [];
   const verdict = !r.intact
     ? `TAMPERED: ${r.firstBadMessage ?? firstFail(r)}`

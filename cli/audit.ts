@@ -23,7 +23,10 @@ export function auditCommand(setExit: (code: number) => void): Command {
       .description(
         "verify an audit log: record HMACs, the hash chain, checkpoint signatures, completeness, and its anchors (a head kept elsewhere, the S3 Object Lock copy)",
       )
-      .argument("<log>", "the log file, or s3://bucket/prefix/ (its S3 Object Lock copy)"),
+      .argument(
+        "<log>",
+        "the log file, or s3://bucket/prefix/: every log under it, from its Object Lock segments alone (function instances' logs, copies of local logs)",
+      ),
   ).action(async (log: string, opts: AuditVerifyCliOptions) => {
     const { formatAuditText, runAuditVerify } = await run();
     const report = await runAuditVerify(log, opts);

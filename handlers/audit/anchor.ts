@@ -11,7 +11,9 @@ import { canonical, publicKeyFingerprint } from "./canonical";
 import { AuditLogError } from "./errors";
 import {
   CHECKPOINT_ALGS,
+  CHECKPOINT_REASONS,
   CheckpointAlg,
+  CheckpointReason,
   CheckpointRecord,
   LOG_ID_RE,
   SIG_RE,
@@ -35,7 +37,7 @@ export interface AuditHead {
   /** `sha256:<hex>` of the line before it: the checkpoint's signed `head`. */
   prev: string;
   ts: string;
-  reason: "interval" | "close";
+  reason: CheckpointReason;
   alg: CheckpointAlg;
   key: string;
   sig: string;
@@ -116,8 +118,8 @@ export function parseHead(input: string, what = "head"): AuditHead {
   if (!str("hash", DIGEST_RE)) throw bad("hash is not sha256:<64 hex digits>");
   if (!str("prev", DIGEST_RE)) throw bad("prev is missing or not sha256:<64 hex digits>");
   if (!str("ts", TS_RE)) throw bad("ts is missing or not an ISO 8601 UTC time");
-  if (fields.reason !== "interval" && fields.reason !== "close")
-    throw bad("reason is missing or not interval or close");
+  if (!(CHECKPOINT_REASONS as readonly unknown[]).includes(fields.reason))
+    throw bad(`reason is missing or not one of ${CHECKPOINT_REASONS.join(", ")}`);
   const alg = fields.alg as CheckpointAlg;
   if (!(CHECKPOINT_ALGS as readonly unknown[]).includes(alg))
     throw bad(`alg is missing or not one of ${CHECKPOINT_ALGS.join(", ")}`);
@@ -130,7 +132,7 @@ export function parseHead(input: string, what = "head"): AuditHead {
     hash: fields.hash as string,
     prev: fields.prev as string,
     ts: fields.ts as string,
-    reason: fields.reason,
+    reason: fields.reason as CheckpointReason,
     alg,
     key: fields.key as string,
     sig: fields.sig as string,

@@ -20,3 +20,17 @@ export class AuditEventError extends AuditLogError {
     this.name = "AuditEventError";
   }
 }
+
+/**
+ * Why an AWS call failed, in a few words: a network error code, else the SDK's error name and
+ * HTTP status. Never the message, which may echo a request.
+ */
+export function awsReason(e: unknown): string {
+  // The SDK sometimes wraps a network error, leaving its code only in the message.
+  const code =
+    (e as NodeJS.ErrnoException)?.code ??
+    /\b(E[A-Z][A-Z0-9_]{2,})\b/.exec(String((e as Error)?.message))?.[1];
+  const http = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const name = (e as Error)?.name ?? "error";
+  return code ? code : http ? `${name} (HTTP ${http})` : name;
+}

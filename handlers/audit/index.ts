@@ -11,6 +11,8 @@ export {
   type AuditOutcome,
   type AuditRecord,
   CHECKPOINT_ALGS,
+  CHECKPOINT_REASONS,
+  type CheckpointReason,
 } from "./schema";
 export {
   openAuditLog,
@@ -22,6 +24,20 @@ export {
   type OpenAuditLogOptions,
   type SignerOption,
 } from "./writer";
+export {
+  openInstanceLog,
+  INSTANCE_CHECKPOINT_EVERY,
+  type InstanceLog,
+  type InstanceLogOptions,
+  type SealResult,
+} from "./instance";
+export {
+  verifyS3Prefix,
+  type AuditPrefixReport,
+  type PrefixLogReport,
+  type PrefixVerifyOptions,
+  type LogStatus,
+} from "./prefix";
 export {
   ed25519Signer,
   kmsSigner,
@@ -41,6 +57,11 @@ export {
   readS3Log,
   readS3Copy,
   parseS3Url,
+  segmentName,
+  listSegmentObjects,
+  readSegment,
+  type SegmentObject,
+  type SegmentRead,
   type S3SinkOptions,
 } from "./s3";
 export {

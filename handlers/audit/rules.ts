@@ -57,6 +57,22 @@ export const AUDIT_RULES = {
     controls: ["164.312(b)", "164.312(c)(1)"],
     remediation: `Keep the log's head outside it after every run (imgsec audit head --out FILE, into a ticket, a CI artifact or a WORM store) and verify with --expect-head, or keep the S3 Object Lock copy (IMGSEC_AUDIT_S3) and verify against it (--s3). A log that ends before its anchor was cut back (truncated); one that holds another record at the anchor's seq was rewritten from there (forked); one with another log id replaced the anchored log. ${EVIDENCE}`,
   },
+  retention: {
+    rule: "IMGSEC-AUDIT-007",
+    title: "Every audit segment in S3 is under Object Lock retention",
+    severity: "high",
+    controls: ["164.312(b)", "164.312(c)(1)"],
+    remediation:
+      "Write audit segments to a bucket with Object Lock (COMPLIANCE mode, a default retention of at least six years: the stack's audit bucket), or give the sink retainDays. A segment without retention can be deleted or overwritten without trace; GOVERNANCE retention can be bypassed by anyone allowed s3:BypassGovernanceRetention. The verifier needs s3:GetObjectRetention and s3:GetObjectLegalHold to see it.",
+  },
+  segments: {
+    rule: "IMGSEC-AUDIT-008",
+    title:
+      "The audit bucket holds every segment of each log once, in order: no gap, overlap, delete marker or overwrite",
+    severity: "critical",
+    controls: INTEGRITY,
+    remediation: `A missing segment, a segment hidden by a delete marker, an overwritten one, or one whose records are not those its name says was deleted or tampered with in the bucket: writers put each segment once, never over an existing one, and a failed write is retried with the same bytes. Examine the key's versions (aws s3api list-object-versions): Object Lock keeps the locked version. ${EVIDENCE}`,
+  },
 } satisfies Record<string, AuditRule>;
 export type AuditRuleKey = keyof typeof AUDIT_RULES;
 

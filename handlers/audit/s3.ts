@@ -8,11 +8,12 @@
 import {
   GetObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { sha256Hex } from "./canonical";
-import { AuditLogError } from "./errors";
+import { AuditLogError, awsReason } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
 
 export interface S3SinkOptions {
@@ -29,6 +30,11 @@ export interface S3SinkOptions {
 const SEGMENT_RE = /([0-9a-f]{32})\/(\d{12})-(\d{12})\.jsonl$/;
 
 const pad = (n: number) => String(n).padStart(12, "0");
+
+/** `<log id>/<first seq>-<last seq>.jsonl`: where a segment goes under the prefix. */
+export function segmentName(seg: Pick<AuditSegment, "log" | "first" | "last">): string {
+  return `${seg.log}/${pad(seg.first)}-${pad(seg.last)}.jsonl`;
+}
 
 function normalizePrefix(prefix = ""): string {
   return prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
@@ -69,8 +75,9 @@ export function s3Sink(opts: S3SinkOptions): AuditSink {
   const name = `s3://${opts.bucket}/${prefix}`;
   return {
     name,
+    locate: (seg) => `${name}${segmentName(seg)}`,
     async put(seg: AuditSegment): Promise<void> {
-      const Key = `${prefix}${seg.log}/${pad(seg.first)}-${pad(seg.last)}.jsonl`;
+      const Key = `${prefix}${segmentName(seg)}`;
       try {
         await client.send(
           new PutObjectCommand({
@@ -94,9 +101,7 @@ export function s3Sink(opts: S3SinkOptions): AuditSink {
         if (status(e) !== 412) throw e;
         const existing = await getBytes(client, opts.bucket, Key);
         if (sha256Hex(existing) !== sha256Hex(seg.bytes))
-          throw new AuditLogError(
-            `${name}${seg.log}/${pad(seg.first)}-${pad(seg.last)}.jsonl already exists with other content`,
-          );
+          throw new AuditLogError(`${name}${segmentName(seg)} already exists with other content`);
       }
     },
   };
@@ -110,16 +115,7 @@ async function getBytes(client: S3Client, bucket: string, key: string): Promise<
   return Buffer.from(await r.Body.transformToByteArray());
 }
 
-/** Why an AWS call failed, in a few words: an HTTP status, a network error code, or the SDK's name. */
-function why(e: unknown): string {
-  // The SDK sometimes wraps a network error, leaving its code only in the message.
-  const code =
-    (e as NodeJS.ErrnoException)?.code ??
-    /\b(E[A-Z][A-Z0-9_]{2,})\b/.exec(String((e as Error)?.message))?.[1];
-  const http = status(e);
-  const name = (e as Error)?.name ?? "error";
-  return code ? code : http ? `${name} (HTTP ${http})` : name;
-}
+const why = awsReason;
 
 async function listSegments(
   client: S3Client,
@@ -215,4 +211,122 @@ export async function readS3Copy(
     );
   }
   return { bytes: await concatSegments(client, bucket, folder, segments), location };
+}
+
+/** One segment object under a prefix, as the bucket's versions show it. */
+export interface SegmentObject {
+  key: string;
+  /** `s3://bucket/<folder>`: the log's folder, `<...>/<log id>/`. */
+  folder: string;
+  log: string;
+  first: number;
+  last: number;
+  /** The version a reader gets (for a hidden segment, the newest version under its delete marker). */
+  versionId?: string;
+  /** Object versions stored under the key: more than one means it was overwritten. */
+  versions: number;
+  /** Its newest version is a delete marker: hidden from listings (the locked version remains). */
+  deleted: boolean;
+}
+
+const SEGMENT_KEY_RE = /^(.*?)([0-9a-f]{32})\/(\d{12})-(\d{12})\.jsonl$/;
+
+/**
+ * Every segment under `prefix`, from the bucket's versions (ListObjectVersions), so a segment
+ * hidden by a delete marker or overwritten is seen as such; `ignored` counts other objects.
+ */
+export async function listSegmentObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ segments: SegmentObject[]; ignored: number }> {
+  const where = `s3://${bucket}/${prefix}`;
+  type Seen = { versions: { id?: string; latest: boolean }[]; marker: boolean };
+  const byKey = new Map<string, Seen>();
+  const seen = (key: string) => {
+    let s = byKey.get(key);
+    if (!s) byKey.set(key, (s = { versions: [], marker: false }));
+    return s;
+  };
+  try {
+    let KeyMarker: string | undefined;
+    let VersionIdMarker: string | undefined;
+    do {
+      const r = await client.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker,
+          VersionIdMarker,
+        }),
+      );
+      // Versions of a key come newest first.
+      for (const v of r.Versions ?? [])
+        if (v.Key) seen(v.Key).versions.push({ id: v.VersionId, latest: v.IsLatest === true });
+      for (const m of r.DeleteMarkers ?? []) if (m.Key && m.IsLatest) seen(m.Key).marker = true;
+      KeyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+      VersionIdMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
+    } while (KeyMarker);
+  } catch (e) {
+    throw new AuditLogError(
+      `cannot list the versions under ${where}: ${why(e)}${status(e) === 403 ? " (s3:ListBucketVersions is needed)" : ""}`,
+    );
+  }
+  const segments: SegmentObject[] = [];
+  let ignored = 0;
+  for (const [key, s] of byKey) {
+    const m = SEGMENT_KEY_RE.exec(key);
+    if (!m || s.versions.length === 0) {
+      if (s.versions.length > 0) ignored++;
+      continue;
+    }
+    const current = s.versions.find((v) => v.latest) ?? s.versions[0];
+    segments.push({
+      key,
+      folder: `s3://${bucket}/${m[1]}${m[2]}/`,
+      log: m[2],
+      first: Number(m[3]),
+      last: Number(m[4]),
+      versionId: current.id,
+      versions: s.versions.length,
+      deleted: s.marker,
+    });
+  }
+  return { segments, ignored };
+}
+
+/** A segment's bytes (checksum-validated) and the Object Lock state S3 reports with them. */
+export interface SegmentRead {
+  bytes: Buffer;
+  lock: { mode?: string; retainUntil?: Date; legalHold: boolean };
+}
+
+/** Reads one segment version; needs s3:GetObject (s3:GetObjectVersion for a version id), s3:GetObjectRetention, s3:GetObjectLegalHold. */
+export async function readSegment(
+  client: S3Client,
+  bucket: string,
+  seg: Pick<SegmentObject, "key" | "versionId">,
+): Promise<SegmentRead> {
+  try {
+    const r = await client.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: seg.key,
+        VersionId: seg.versionId && seg.versionId !== "null" ? seg.versionId : undefined,
+        ChecksumMode: "ENABLED",
+      }),
+    );
+    if (!r.Body) throw new AuditLogError(`s3://${bucket}/${seg.key} has no body`);
+    return {
+      bytes: Buffer.from(await r.Body.transformToByteArray()),
+      lock: {
+        mode: r.ObjectLockMode,
+        retainUntil: r.ObjectLockRetainUntilDate,
+        legalHold: r.ObjectLockLegalHoldStatus === "ON",
+      },
+    };
+  } catch (e) {
+    if (e instanceof AuditLogError) throw e;
+    throw new AuditLogError(`cannot read s3://${bucket}/${seg.key}: ${why(e)}`);
+  }
 }

@@ -112,7 +112,7 @@ function build() {
       covers: z.number().int().nonnegative(),
       head: Hex64,
       key: Fingerprint,
-      reason: z.enum(["interval", "close"]),
+      reason: z.enum(CHECKPOINT_REASONS),
       sig: z.string(),
     })
     // Guarded: the refinement must not throw on a record whose other fields already failed.
@@ -164,6 +164,13 @@ export type AuditEvent = z.input<Schemas["AuditEventSchema"]>;
 
 export const LOG_ID_RE = /^[0-9a-f]{32}$/;
 export const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Why a checkpoint was written: `interval` (every N records), `close` (the writer closed the log),
+ * `seal` (an instance log's explicit seal, before an invocation reports success).
+ */
+export const CHECKPOINT_REASONS = ["interval", "close", "seal"] as const;
+export type CheckpointReason = (typeof CHECKPOINT_REASONS)[number];
 
 /** Checkpoint signature algorithms: the key file's Ed25519 key, or a KMS ECC_NIST_P256 key. */
 export const CHECKPOINT_ALGS = ["ed25519", "ecdsa-p256-sha256"] as const;
@@ -305,6 +312,7 @@ const HEX64_RE = /^[0-9a-f]{64}$/;
 const HEX32_RE = /^[0-9a-f]{32}$/;
 const HEX16_RE = /^[0-9a-f]{16}$/;
 const ALGS = new Set<unknown>(CHECKPOINT_ALGS);
+const REASONS = new Set<unknown>(CHECKPOINT_REASONS);
 const BASE_KEYS = ["v", "log", "seq", "ts", "actor", "prev", "hmac", "type"];
 const KEYS_BY_TYPE: Record<string, Set<string>> = {
   open: new Set([...BASE_KEYS, "alg", "auditKey", "signer", "every"]),
@@ -399,7 +407,7 @@ export function isAuditRecord(rec: unknown): rec is AuditRecord {
         uint(rec.covers) &&
         str(rec.head, HEX64_RE) &&
         str(rec.key, HEX32_RE) &&
-        (rec.reason === "interval" || rec.reason === "close") &&
+        REASONS.has(rec.reason) &&
         str(rec.sig, SIG_RE[rec.alg as CheckpointAlg])
       );
   }

@@ -15,4 +15,6 @@ export interface AuditSink {
   readonly name: string;
   /** Stores one segment; never overwrites an existing one. */
   put(segment: AuditSegment): Promise<void>;
+  /** Where `put` stores a segment, for reports (e.g. "s3://bucket/prefix/<log>/<first>-<last>.jsonl"). */
+  locate?(segment: Pick<AuditSegment, "log" | "first" | "last">): string;
 }

@@ -32,7 +32,7 @@ export { auditLogPath, DEFAULT_AUDIT_LOG } from "./env";
 import { AuditLogError } from "./errors";
 import { AuditSegment, AuditSink } from "./sink";
 import type { S3SinkOptions } from "./s3";
-import { AuditEvent, isAuditRecord, OpenRecord, validateEvent } from "./schema";
+import { AuditEvent, CheckpointReason, isAuditRecord, OpenRecord, validateEvent } from "./schema";
 import { CheckpointSigner, ed25519Signer, KMS_SIGNER_ENV, kmsSigner } from "./signer";
 
 export const DEFAULT_CHECKPOINT_EVERY = 100;
@@ -164,9 +164,7 @@ async function s3SinkFor(s3: S3SinkOptions | false | undefined): Promise<AuditSi
 }
 
 export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWriter> {
-  const every = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-  if (!Number.isInteger(every) || every < 1 || every > 1_000_000)
-    throw new AuditLogError(`checkpointEvery must be an integer from 1 to 1000000 (got ${every})`);
+  const every = checkEvery(opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY);
   const actor = opts.actor !== undefined ? checkActor(opts.actor) : await resolveActor();
   const sinks: AuditSink[] = [];
   if (opts.sink) sinks.push(opts.sink);
@@ -181,16 +179,68 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWrit
     zeroize(key);
     throw e;
   }
-  const writer = new Writer(
-    auditLogPath(opts.path, opts.keysPath),
+  return openWriter({
+    path: auditLogPath(opts.path, opts.keysPath),
     key,
-    id,
-    signing.signer,
-    signing.own,
+    keyId: id,
+    signer: signing.signer,
+    ownSigner: signing.own,
     actor,
     every,
     sinks,
-    opts.lockStaleMs ?? 10_000,
+    staleMs: opts.lockStaleMs ?? 10_000,
+  });
+}
+
+function checkEvery(every: number): number {
+  if (!Number.isInteger(every) || every < 1 || every > 1_000_000)
+    throw new AuditLogError(`checkpointEvery must be an integer from 1 to 1000000 (got ${every})`);
+  return every;
+}
+
+/** What a writer is built from once its keys, signer and actor are known. */
+export interface WriterInit {
+  path: string;
+  /** The audit HMAC key: the writer owns it and zeroes it when it closes (or fails to open). */
+  key: Buffer;
+  keyId: string;
+  signer: CheckpointSigner;
+  /** The writer disposes of the signer when it closes. */
+  ownSigner: boolean;
+  actor: string;
+  every: number;
+  sinks: AuditSink[];
+  staleMs: number;
+}
+
+/** A writer that can also be asked for a checkpoint now (an instance log's seal). */
+export interface SealingWriter extends AuditWriter {
+  /**
+   * A `seal` checkpoint covering every record appended before the call (none when no event
+   * was appended since the last checkpoint), written and fsync'ed, its segment handed to the sinks.
+   */
+  seal(): Promise<void>;
+}
+
+/** Opens (or creates) the log at `init.path` with keys already in hand. */
+export async function openWriter(init: WriterInit): Promise<SealingWriter> {
+  let every: number;
+  try {
+    every = checkEvery(init.every);
+  } catch (e) {
+    zeroize(init.key);
+    throw e;
+  }
+  const writer = new Writer(
+    init.path,
+    init.key,
+    init.keyId,
+    init.signer,
+    init.ownSigner,
+    init.actor,
+    every,
+    init.sinks,
+    init.staleMs,
   );
   try {
     await writer.init();
@@ -201,7 +251,7 @@ export async function openAuditLog(opts: OpenAuditLogOptions): Promise<AuditWrit
   return writer;
 }
 
-class Writer implements AuditWriter {
+class Writer implements SealingWriter {
   logId = "";
   private fd = -1;
   private real = "";
@@ -261,7 +311,7 @@ class Writer implements AuditWriter {
     this.closing ??= (async () => {
       try {
         while (this.flushing) await this.flushing;
-        const { segments } = await this.locked(() => this.commit([], true));
+        const { segments } = await this.locked(() => this.commit([], "close"));
         await this.ship(segments);
         if (this.unshipped.length > 0) {
           const first = this.unshipped[0].first;
@@ -275,6 +325,13 @@ class Writer implements AuditWriter {
       }
     })();
     return this.closing;
+  }
+
+  async seal(): Promise<void> {
+    if (this.closing) throw new AuditLogError("the audit writer is closed");
+    while (this.flushing) await this.flushing;
+    const { segments } = await this.locked(() => this.commit([], "seal"));
+    await this.ship(segments);
   }
 
   /**
@@ -310,7 +367,7 @@ class Writer implements AuditWriter {
         const { results, segments } = await this.locked(() =>
           this.commit(
             batch.map((b) => b.event),
-            false,
+            undefined,
           ),
         );
         await this.ship(segments);
@@ -474,7 +531,7 @@ class Writer implements AuditWriter {
   private genesis(st: Stats): void {
     this.logId = randomBytes(16).toString("hex");
     const lines: string[] = [];
-    const rec = this.seal(
+    const rec = this.macLine(
       {
         v: 1,
         log: this.logId,
@@ -507,7 +564,7 @@ class Writer implements AuditWriter {
   }
 
   /** Adds the HMAC, pushes the line, returns its hash. */
-  private seal(rec: Record<string, unknown>, lines: string[]): { hash: string } {
+  private macLine(rec: Record<string, unknown>, lines: string[]): { hash: string } {
     const hmac = hmacHex(this.key, canonical(rec));
     const line = canonical({ ...rec, hmac });
     lines.push(line + "\n");
@@ -520,7 +577,7 @@ class Writer implements AuditWriter {
    */
   private async commit(
     events: ValidEvent[],
-    close: boolean,
+    final: "close" | "seal" | undefined,
   ): Promise<{ results: AppendResult[]; segments: AuditSegment[] }> {
     const st = fstatSync(this.fd);
     if (st.size === 0)
@@ -532,11 +589,11 @@ class Writer implements AuditWriter {
     const results: AppendResult[] = [];
     const cuts: { first: number; last: number; start: number; end: number }[] = [];
     const push = (rec: Record<string, unknown>) => {
-      hash = this.seal(rec, lines).hash;
+      hash = this.macLine(rec, lines).hash;
       seq = rec.seq as number;
       offset += Buffer.byteLength(lines[lines.length - 1]);
     };
-    const checkpoint = async (reason: "interval" | "close") => {
+    const checkpoint = async (reason: CheckpointReason) => {
       const ts = now();
       const cp = {
         alg: this.signer.alg,
@@ -569,7 +626,11 @@ class Writer implements AuditWriter {
       results.push({ seq, hash });
       if (++run >= this.every) await checkpoint("interval");
     }
-    if (close) await checkpoint("close");
+    if (final === "close") await checkpoint("close");
+    // A seal with no event to cover (nothing since the last checkpoint, or only the open record)
+    // signs nothing: an invocation that recorded nothing costs no KMS call.
+    else if (final === "seal" && run > 0 && seq > 0) await checkpoint("seal");
+    if (lines.length === 0) return { results, segments: [] };
     // Signing may have waited on KMS: the lock must still be ours before anything is written.
     if (this.compromised)
       throw new AuditLogError(
@@ -617,17 +678,22 @@ class Writer implements AuditWriter {
     }
   }
 
-  /** Copies segments to every sink; a failed copy is retried with the next ones and at close. */
+  /**
+   * Copies segments to every sink, in order; a failed copy is retried with the next ones and at
+   * close. The copies after a failed one wait for it, so a sink never holds a gap that is only a
+   * failure (a verifier of the copy would report it as deleted records).
+   */
   private async ship(segments: AuditSegment[]): Promise<void> {
     if (this.sinks.length === 0) return;
     const todo = [...this.unshipped, ...segments];
     this.unshipped = [];
-    for (const seg of todo) {
+    for (let i = 0; i < todo.length; i++) {
       try {
-        for (const sink of this.sinks) await sink.put(seg);
+        for (const sink of this.sinks) await sink.put(todo[i]);
       } catch (e) {
-        this.unshipped.push(seg);
+        this.unshipped = todo.slice(i);
         this.shipError = code(e);
+        return;
       }
     }
   }
