@@ -45,6 +45,9 @@ function loadParams(file?: string): Params {
     if (!(k in params)) throw new UnusableInputError(`params file ${file}: unknown parameter ${k}`);
     if (typeof v !== typeof params[k])
       throw new UnusableInputError(`params file ${file}: ${k} must be a ${typeof params[k]}`);
+    // A date the rules cannot read would silently mean "today": refused instead.
+    if (k === "evaluation_date" && v !== "" && !isCalendarDate(v as string))
+      throw new UnusableInputError(`params file ${file}: evaluation_date must be YYYY-MM-DD`);
   }
   return { ...params, ...extra };
 }
@@ -109,4 +112,11 @@ export async function recordCheck(report: Report, flags: AuditFlags): Promise<st
     await trail.close();
   }
   return trail.note;
+}
+
+/** A real calendar date written YYYY-MM-DD. */
+function isCalendarDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }

@@ -24,6 +24,11 @@ export interface S3SinkOptions {
   retainDays?: number;
   /** Object Lock mode for retainDays; default COMPLIANCE (nobody, root included, can shorten it). */
   mode?: "COMPLIANCE" | "GOVERNANCE";
+  /**
+   * The customer managed KMS key segments are encrypted with (SSE-KMS, bucket key on): the PHI
+   * buckets' policies refuse uploads that do not ask for it. Unset: the bucket default applies.
+   */
+  kmsKeyId?: string;
   client?: S3Client;
 }
 
@@ -59,7 +64,7 @@ export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client 
 export function s3SinkFromEnv(env: NodeJS.ProcessEnv = process.env): AuditSink | undefined {
   const url = env.IMGSEC_AUDIT_S3;
   if (!url) return undefined;
-  return s3Sink(parseS3Url(url));
+  return s3Sink({ ...parseS3Url(url), kmsKeyId: env.IMGSEC_KMS_KEY_ARN || undefined });
 }
 
 const status = (e: unknown) =>
@@ -87,6 +92,13 @@ export function s3Sink(opts: S3SinkOptions): AuditSink {
             ContentType: "application/x-ndjson",
             ChecksumAlgorithm: "SHA256",
             IfNoneMatch: "*",
+            ...(opts.kmsKeyId
+              ? {
+                  ServerSideEncryption: "aws:kms",
+                  SSEKMSKeyId: opts.kmsKeyId,
+                  BucketKeyEnabled: true,
+                }
+              : {}),
             ...(opts.retainDays
               ? {
                   ObjectLockMode: opts.mode ?? "COMPLIANCE",

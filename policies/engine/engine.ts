@@ -118,6 +118,9 @@ export class DeploymentGate {
       params,
       resources: stack.resources,
       by_type: resourcesByType(stack),
+      // IMGSEC-LMB-007 compares runtime deprecation dates with it (WASM has no clock);
+      // params.evaluation_date, when set, pins it for a reproducible run.
+      evaluation_date: new Date().toISOString().slice(0, 10),
     };
     const raw = evaluateEntrypoint(this.policy, input, "imgsec/main/results");
     return completeResults(raw, this.byPackage, stack.stack);

@@ -104,6 +104,24 @@ describeWithMoto("the S3 Object Lock sink (moto)", (moto) => {
     ).rejects.toThrow(/already exists with other content/);
   });
 
+  test("with a KMS key, segments are written SSE-KMS under it (the PHI buckets refuse others)", async () => {
+    const { KMSClient, CreateKeyCommand } = await import("@aws-sdk/client-kms");
+    const kms = new KMSClient(moto().clientConfig);
+    const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    kms.destroy();
+    const sink = s3Sink({ bucket: bucket(), prefix: "audit/", client, kmsKeyId: keyId });
+    const log = "0".repeat(32);
+    await sink.put({ log, first: 0, last: 0, bytes: Buffer.from("{}\n") });
+    const head = await client.send(
+      new HeadObjectCommand({
+        Bucket: bucket(),
+        Key: `audit/${log}/000000000000-000000000000.jsonl`,
+      }),
+    );
+    expect(head.ServerSideEncryption).toBe("aws:kms");
+    expect(head.SSEKMSKeyId).toContain(keyId.split("/").pop());
+  });
+
   test("a segment hidden in S3 (delete marker) shows as deleted records", async () => {
     const { logId, opts } = await writeLog(25);
     await client.send(

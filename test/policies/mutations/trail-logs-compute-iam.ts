@@ -3,9 +3,11 @@
  * (IMGSEC-SNS-001), Lambda (IMGSEC-LMB-001..006), Step Functions (IMGSEC-SFN-001..002) and IAM
  * (IMGSEC-IAM-001..003) rules: each breaks the synthesized stack in exactly the way one rule targets.
  *
- * The stacks have no Lambda function or state machine yet, so those mutations first inject fully
- * compliant ones (addCompliantLambda, addCompliantStateMachine: no new bucket or key, so the S3 and
- * KMS rules see nothing new) and then break one attribute.
+ * These mutations first inject a fully compliant function or state machine of their own
+ * (addCompliantLambda, addCompliantStateMachine: no new bucket or key, so the S3 and KMS rules see
+ * nothing new; compliant with the pipeline rules too: a supported runtime, a KMS-encrypted
+ * dead-letter queue with a TLS-only policy, a state machine encrypted with the PHI key) and then
+ * break one attribute.
  *
  * IMGSEC-LMB-006 only applies when params.lambda_require_vpc is true: its mutation carries `params`,
  * which the harness must merge over policies/params.json (`gate.evaluate(stack, {...defaultParams(),
@@ -61,11 +63,12 @@ function serviceTrust(service: string): string {
 }
 
 /**
- * Adds a compliant de-identification function: a KMS-encrypted SQS dead-letter queue, reserved
+ * Adds a compliant de-identification function on nodejs24.x: a KMS-encrypted SQS dead-letter queue
+ * whose policy denies requests without TLS, reserved
  * concurrency, active tracing, environment variables encrypted with the PHI key, a KMS-encrypted log
  * group kept six years, an execution role trusting lambda.amazonaws.com from this account with a
  * narrowly scoped policy, and an invoke permission for the raw bucket only. No VPC (the shipped
- * params do not require one). Adds aws_lambda_function.deid, aws_sqs_queue.deid_dlq,
+ * params do not require one). Adds aws_lambda_function.deid, aws_sqs_queue.deid_dlq, aws_sqs_queue_policy.deid_dlq_policy,
  * aws_cloudwatch_log_group.deid_logs, aws_iam_role.deid_role, aws_iam_role_policy.deid_policy and
  * aws_lambda_permission.deid_invoke.
  */
@@ -75,6 +78,22 @@ export function addCompliantLambda(tf: Tf): void {
     name: "imgsec-deid-dlq",
     kms_master_key_id: key,
     message_retention_seconds: 1209600,
+  });
+  addResource(tf, "aws_sqs_queue_policy", "deid_dlq_policy", {
+    queue_url: "${aws_sqs_queue.deid_dlq.url}",
+    policy: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sqs:*",
+          Resource: "${aws_sqs_queue.deid_dlq.arn}",
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    }),
   });
   addResource(tf, "aws_cloudwatch_log_group", "deid_logs", {
     name: "/aws/lambda/imgsec-deid",
@@ -133,7 +152,7 @@ export function addCompliantLambda(tf: Tf): void {
     function_name: "imgsec-deid",
     role: "${aws_iam_role.deid_role.arn}",
     handler: "index.handler",
-    runtime: "nodejs20.x",
+    runtime: "nodejs24.x",
     filename: "deid.zip",
     timeout: 60,
     reserved_concurrent_executions: 5,
@@ -157,7 +176,7 @@ export function addCompliantLambda(tf: Tf): void {
 
 /**
  * Adds a compliant state machine: logging level ALL without execution data to a KMS-encrypted log
- * group kept six years, X-Ray tracing, and a role trusting states.amazonaws.com from this account
+ * group kept six years, X-Ray tracing, execution data encrypted with the PHI key, and a role trusting states.amazonaws.com from this account
  * with only the log-delivery and X-Ray actions (which AWS requires on "*"). Adds
  * aws_sfn_state_machine.pipeline, aws_cloudwatch_log_group.pipeline_sfn_logs,
  * aws_iam_role.pipeline_sfn_role and aws_iam_role_policy.pipeline_sfn_policy.
@@ -216,6 +235,7 @@ export function addCompliantStateMachine(tf: Tf): void {
       log_destination: "${aws_cloudwatch_log_group.pipeline_sfn_logs.arn}:*",
     },
     tracing_configuration: { enabled: true },
+    encryption_configuration: { type: "CUSTOMER_MANAGED_KMS_KEY", kms_key_id: phiKeyArn(tf) },
   });
 }
 
@@ -514,7 +534,7 @@ export const mutations: ParamMutation[] = [
   // ---- IAM -------------------------------------------------------------------------------------
   {
     rule: "IMGSEC-IAM-001",
-    what: "the trail log role's policy allows every action except S3 and KMS on *",
+    what: "the trail log role's policy allows every action except S3, KMS and IAM on *",
     resource: /^aws_iam_role_policy\.audit-trail_logs-policy_/,
     apply(tf) {
       editPolicy(
@@ -524,7 +544,7 @@ export const mutations: ParamMutation[] = [
           doc.Statement.push({
             Sid: "Escalate",
             Effect: "Allow",
-            NotAction: ["s3:*", "kms:*"],
+            NotAction: ["s3:*", "kms:*", "iam:*"],
             Resource: "*",
           });
         },
@@ -533,7 +553,7 @@ export const mutations: ParamMutation[] = [
   },
   {
     rule: "IMGSEC-IAM-001",
-    what: "the trail log role gets an inline policy allowing everything but S3 and KMS on *",
+    what: "the trail log role gets an inline policy allowing everything but S3, KMS and IAM on *",
     resource: /^aws_iam_role\.audit-trail_logs-role_/,
     apply(tf) {
       findResource(tf, "aws_iam_role", "audit-trail_logs-role").inline_policy = [
@@ -541,7 +561,7 @@ export const mutations: ParamMutation[] = [
           name: "break-glass",
           policy: JSON.stringify({
             Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", NotAction: ["s3:*", "kms:*"], Resource: "*" }],
+            Statement: [{ Effect: "Allow", NotAction: ["s3:*", "kms:*", "iam:*"], Resource: "*" }],
           }),
         },
       ];

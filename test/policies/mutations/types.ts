@@ -8,8 +8,9 @@ export type Tf = Record<string, any>; // eslint-disable-line @typescript-eslint/
 export interface Mutation {
   /** The one rule id that must fail after `apply`. */
   rule: string;
-  /** Which synthesized stack to break. Default imgsec-dev. */
-  stack?: "imgsec-dev" | "imgsec-prod";
+  /** Which stack to break: a synthesized project stack (default imgsec-dev), or "fixture", the
+   * pipeline fixture (test/policies/pipeline-fixture.ts) for resources the project has not yet. */
+  stack?: "imgsec-dev" | "imgsec-prod" | "fixture";
   /** How the stack is broken, for the test name. */
   what: string;
   /** Mutates the stack JSON in place. */
