@@ -5,7 +5,7 @@
 export { bufferSource, fileSource } from "./source";
 export type { ByteSource } from "./source";
 export { deidentify, outputName, DeidConfigError } from "./deidentify";
-export type { DeidConfig, DeidResult } from "./deidentify";
+export type { DeidConfig, DeidResult, OutputPart } from "./deidentify";
 export { OPTION_NAMES, PROFILES } from "./options";
 export type { OptionName } from "./options";
 export { PseudonymMapping, PseudonymMappingError } from "./patient";
