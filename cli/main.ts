@@ -158,6 +158,47 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command("run")
+    .description(
+      "the whole per-object job over a folder: de-identify, encrypt into packages, audit (as the pipeline does in AWS; no plaintext written)",
+    )
+    .argument("<input>", "a folder of identified DICOM files (walked recursively; never changed)")
+    .argument("<output>", "output folder: packages named <SOP Instance UID>.imgsec")
+    .requiredOption("--dataset <id>", "dataset id recorded in the encryption context (no PHI)")
+    .option(
+      "--option <name>",
+      "a PS3.15 option, repeatable (e.g. retain-longitudinal-modified-dates)",
+      collect,
+      [],
+    )
+    .option("--profile <name>", "a named option set: strict (default), research")
+    .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
+    .option(
+      "--kms-key <arn>",
+      "encrypt under this AWS KMS key (repeatable) instead of the key file's encryption key",
+      collect,
+      [],
+    )
+    .addOption(
+      new Option(
+        "--suite <suite>",
+        "algorithm suite: signed (default) or unsigned (reported)",
+      ).choices(["signed", "unsigned"]),
+    )
+    .addOption(showPathsOption())
+    .addOption(auditLogOption())
+    .addOption(noAuditOption(true))
+    .addOption(formatOption())
+    .action(async (input: string, output: string, opts: RunCommandOptions) => {
+      const { formatRunText, runHasFindings, runRun } = await import("./run");
+      const report = await runRun(input, output, opts);
+      if (opts.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else process.stdout.write(formatRunText(report, output));
+      process.stderr.write(`${report.audit}\n`);
+      setExit(runHasFindings(report) ? EXIT_FINDINGS : EXIT_OK);
+    });
+
+  program
     .command("encrypt")
     .description("encrypt de-identified DICOM into packages (AWS Encryption SDK messages)")
     .argument("<input>", "a de-identified DICOM file or a folder of them (from imgsec deid)")
@@ -259,14 +300,13 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-/** synth → check → keys → deid → encrypt → verify-package → audit verify, on local files. */
+/** keys → synth → check → run (deid + encrypt + audit) → verify-package → audit verify. */
 async function runDemo(out: string): Promise<number> {
   const { synth } = await import("./synth");
   const { formatSummary } = await import("../stacks/summary");
   const { FORMATTERS, recordCheck, runCheck } = await import("./check");
   const { join } = await import("node:path");
   const { keyFilePath, initKeyFile } = await import("../handlers/keys/keyfile");
-  const { formatDeidText, runDeid } = await import("./deid");
   const packages = await import("./packages");
   const { formatAuditText, runAuditVerify } = await import("./audit-run");
   const { trailPath } = await import("./audit-trail");
@@ -290,43 +330,39 @@ async function runDemo(out: string): Promise<number> {
   process.stderr.write(`${await recordCheck(report, {})}\n`);
 
   const sample = join(__dirname, "..", "..", "samples", "synthetic-study");
-  step("3. deid: the bundled synthetic study (planted fake PHI) → deid-out/");
-  const deid = await runDeid(sample, "deid-out", { option: [], format: "text" });
-  process.stdout.write("\n" + formatDeidText(deid, "deid-out"));
-  process.stderr.write(`${deid.audit}\n`);
-
   step(
-    "4. encrypt: deid-out/ → packages/ (AWS Encryption SDK, local key, signed committing suite)",
+    "3. run: the bundled synthetic study (planted fake PHI) → packages/ (de-identify, encrypt with the local key and the signed committing suite, audit; the same job the pipeline runs in Lambda, no plaintext written)",
   );
-  const enc = await packages.runEncrypt("deid-out", "packages", { dataset: "demo", kmsKey: [] });
-  process.stdout.write("\n" + packages.formatPackagesText(enc, "encrypt"));
-  process.stderr.write(`${enc.audit}\n`);
+  const { formatRunText, runHasFindings, runRun } = await import("./run");
+  const run = await runRun(sample, "packages", { dataset: "demo", option: [], format: "text" });
+  process.stdout.write("\n" + formatRunText(run, "packages"));
+  process.stderr.write(`${run.audit}\n`);
 
-  step("5. verify-package: every package checked without a key (header, frames, signature, rules)");
+  step("4. verify-package: every package checked without a key (header, frames, signature, rules)");
   const ver = await packages.runVerifyPackage(["packages"], { format: "text" });
   process.stdout.write("\n" + packages.formatVerifyText(ver));
   process.stderr.write(`${ver.audit}\n`);
 
-  step("6. audit verify: the hash chain, HMACs and signed checkpoints of the audit log");
+  step("5. audit verify: the hash chain, HMACs and signed checkpoints of the audit log");
   const audit = await runAuditVerify(trailPath({}), {});
   process.stdout.write("\n" + formatAuditText(audit));
   if (audit.intact && audit.head) {
     // The file alone cannot show it was not cut back to an earlier close: keep the head elsewhere.
     const { formatHead } = await import("../handlers/audit/anchor");
-    step("7. audit head: the signed head to keep elsewhere (audit verify --expect-head)");
+    step("6. audit head: the signed head to keep elsewhere (audit verify --expect-head)");
     process.stdout.write(`\n${formatHead(audit.head)}\n`);
   }
 
   const bad =
     failed ||
-    deid.summary.rejected + deid.summary.conflicts > 0 ||
-    (enc.summary.refused as number) + (enc.summary.failed as number) > 0 ||
+    runHasFindings(run) ||
     ver.summary.failed + ver.summary.unusable > 0 ||
     !audit.intact;
   return bad ? EXIT_FINDINGS : EXIT_OK;
 }
 
 type DeidCommandOptions = import("./deid").DeidCliOptions;
+type RunCommandOptions = import("./run").RunCliOptions;
 type EncryptOptions = import("./packages").EncryptCliOptions & { format: string };
 type DecryptOptions = import("./packages").DecryptCliOptions & { format: string };
 type VerifyPackageOptions = import("./packages").VerifyPackageCliOptions;

@@ -1,0 +1,121 @@
+/**
+ * The job over local folders (`imgsec run`): every input file, in order, through the same
+ * per-object job as in Lambda, from a local object store over the input folder (read only: inputs
+ * are never moved or changed) into one over the output folder, which receives packages only.
+ * Counts add up: every input ends as exactly one outcome, or as failed (an I/O or key problem
+ * that was not the input's fault), and the outputs on disk are the packages of this run plus those
+ * already there.
+ */
+import type { AuditEvent } from "../audit/schema";
+import type { KeyringNode } from "@aws-crypto/client-node";
+import type { OptionName } from "../dicom";
+import { LocalObjectStore } from "../store/local";
+import { StoreError } from "../store/types";
+import type { StreamSuite } from "../crypto/stream";
+import { JOB_OUTCOMES, type JobOutcome, TransientError, processObject } from "./process";
+
+export interface LocalRunOptions {
+  dataset: string;
+  options: OptionName[];
+  /** 32 bytes; not zeroed here (the caller owns it). */
+  pseudonymizationKey: Buffer;
+  keyring: KeyringNode;
+  suite?: StreamSuite;
+  audit(event: AuditEvent): Promise<unknown>;
+  /** Called after each input. */
+  onProgress?(done: number, total: number): void;
+}
+
+export type LocalOutcome = JobOutcome | "failed";
+
+export interface LocalFileReport {
+  /** The input by position (#1, #2...): names can hold PHI. */
+  input: string;
+  outcome: LocalOutcome;
+  package?: string;
+  reason?: string;
+}
+
+export interface LocalRunReport {
+  summary: Record<LocalOutcome, number> & { inputs: number; megabytesIn: number; seconds: number };
+  files: LocalFileReport[];
+}
+
+/**
+ * Runs the job over `keys` (paths relative to `inputDir`, "/"-separated) into `outputDir`.
+ * Failures that are not the input's (a write refused, a key unusable) are reported per input as
+ * "failed" with a code; an audit record the log refuses stops the run (thrown).
+ */
+export async function runLocal(
+  inputDir: string,
+  keys: string[],
+  outputDir: string,
+  opts: LocalRunOptions,
+): Promise<LocalRunReport> {
+  const started = process.hrtime.bigint();
+  const source = new LocalObjectStore(inputDir);
+  const packages = new LocalObjectStore(outputDir, { create: true, fileMode: 0o644 });
+  const summary = Object.fromEntries([...JOB_OUTCOMES, "failed"].map((o) => [o, 0])) as Record<
+    LocalOutcome,
+    number
+  >;
+  const files: LocalFileReport[] = [];
+  let bytes = 0;
+  for (const [i, key] of keys.entries()) {
+    const input = `#${i + 1}`;
+    let report: LocalFileReport;
+    try {
+      const r = await processObject(
+        { key },
+        {
+          source,
+          sourceName: `local:${inputDir}`,
+          packages,
+          packagePrefix: "",
+          dataset: opts.dataset,
+          options: opts.options,
+          pseudonymizationKey: opts.pseudonymizationKey,
+          keyring: opts.keyring,
+          suite: opts.suite,
+          audit: opts.audit,
+        },
+      );
+      bytes += r.bytes;
+      report = {
+        input,
+        outcome: r.outcome,
+        ...(r.package ? { package: r.package } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
+      };
+    } catch (e) {
+      const reason =
+        e instanceof TransientError
+          ? `transient-${e.code}`
+          : e instanceof StoreError
+            ? `store-${e.code}`
+            : undefined;
+      // Anything else (an audit record refused, a defect) stops the run, as in `imgsec deid`.
+      if (reason === undefined) throw e;
+      report = { input, outcome: "failed", reason };
+      await opts.audit({
+        op: "deid",
+        outcome: "error",
+        objects: [],
+        details: { status: "failed", reason, options: opts.options.length },
+      });
+    }
+    summary[report.outcome]++;
+    files.push(report);
+    opts.onProgress?.(i + 1, keys.length);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    summary: {
+      inputs: keys.length,
+      ...summary,
+      megabytesIn: Math.round(bytes / 1e4) / 100,
+      seconds: Math.round(seconds * 1000) / 1000,
+    },
+    files,
+  };
+}
