@@ -168,7 +168,7 @@ function main() {
       rss[c.name] = gnuTime(c.argv[0], c.argv.slice(1)).rss;
     }
     const ref = gdcm ? res[ct[2].name] : undefined;
-    // How many threads `--jobs 2` used here (cli/deid.ts threadsFor: workers only for enough work).
+    // How many threads `--jobs 2` used here (handlers/job/deid-runner.ts threadsFor: workers only for enough work).
     const { threadsFor } = require(join(ROOT, "dist", "cli", "deid.js"));
     const threads2 = threadsFor(
       readdirSync(input).map((n) => join(input, n)),
@@ -222,7 +222,7 @@ function main() {
       `Machine: ${machine()}; 1-minute load average ${loadBefore} before the run, ${loadAfter} after (a shared machine: figures move between runs).`,
       `Whole processes, start to exit, timed by hyperfine ${execFileSync("hyperfine", ["--version"], { encoding: "utf8" }).trim().split(" ").pop()} (one invocation for all the commands of a table: 1 warmup run, then ${RUNS} runs each; mean ± standard deviation), on a warm page cache (the inputs were read by the warmup runs), each run into a fresh output folder (removed, then \`sync\`, before the run, outside the timing). imgsec fsyncs every output file and its folder entry before it counts the output as done (and appends an audit record for each input); gdcmanon and dcmjs do not fsync (their outputs may still be in the page cache when they exit). Peak RSS: one more run of each under GNU time.`,
       `CT series: ${SLICES} files of 512×512 16-bit, ${fmt(bytes / 1e6, 1)} MB in all, explicit VR little endian, planted PHI in every header. Ratio: throughput relative to gdcmanon (gdcmanon's mean time ÷ the tool's; 1.00 = same speed, above 1 = faster).`,
-      `\`--jobs 2\` ran ${threads2 === 1 ? "in one thread: worker threads are started only when the inputs hold enough work to pay for their start-up (cli/deid.ts threadsFor), which these do not" : `${threads2} threads`}.`,
+      `\`--jobs 2\` ran ${threads2 === 1 ? "in one thread: worker threads are started only when the inputs hold enough work to pay for their start-up (handlers/job/deid-runner.ts threadsFor), which these do not" : `${threads2} threads`}.`,
       "",
       "| tool | wall (s), mean ± σ | min … max (s) | user + sys CPU (s) | files/s | MB/s | ratio to gdcmanon | peak RSS (MiB) |",
       "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -16,13 +16,9 @@ export class UsageError extends Error {
   }
 }
 
-/** The errno code of a Node file-system (system) error, e.g. "EACCES"; undefined otherwise. */
-export function errnoCode(e: unknown): string | undefined {
-  const err = e as NodeJS.ErrnoException | undefined;
-  return err && typeof err.code === "string" && typeof err.syscall === "string"
-    ? err.code
-    : undefined;
-}
+import { errnoCode } from "../handlers/fs/errors";
+
+export { errnoCode };
 
 /**
  * A file-system error said as a fixed phrase and its errno code (`cannot read input #3: EACCES`).

@@ -42,7 +42,7 @@ import { CheckResult, summarize } from "../policies/engine/result";
 import { AuditEvent, validateEvent } from "../handlers/audit/schema";
 import { AuditFlags, Trail, openTrail } from "./audit-trail";
 import { UsageError, errnoCode, fsError } from "./errors";
-import { displayPath, listInputs, realPathOf } from "./deid-files";
+import { displayPath, listInputs, realPathOf } from "./paths";
 
 export const PACKAGE_EXT = ".imgsec";
 

@@ -13,7 +13,7 @@ import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { type LocalRunReport, runLocal } from "../handlers/job/local";
 import { type AuditFlags, openTrail } from "./audit-trail";
 import { UsageError, errnoCode, fsError } from "./errors";
-import { isWithin, listInputs } from "./deid-files";
+import { isWithin, listInputs } from "./paths";
 import { resolveOptions } from "./deid";
 
 export interface RunCliOptions extends AuditFlags {

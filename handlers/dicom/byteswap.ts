@@ -25,7 +25,7 @@ export const swappedCopy = (b: Buffer, unit: SwapUnit): Buffer =>
 /**
  * The chunks of a stream with every `unit`-byte word swapped, whatever the chunk boundaries: a
  * word split between two chunks is carried over. For the writer of a `{ sourceOffset, length,
- * swap }` part (cli/deid-files.ts):
+ * swap }` part (handlers/job/deid-output.ts):
  * `for await (const c of swapChunks(range, "swap" in part ? part.swap : 0))`.
  * The chunks are swapped in place: pass a stream whose buffers are not shared (a file stream's are
  * not). A tail shorter than one unit (an odd length, never from a well-formed file) is passed on

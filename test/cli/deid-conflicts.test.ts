@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitNoClobberDurably } from "../../handlers/fs/atomic";
 import { DeidReport, DeidSummary, runPool } from "../../cli/deid";
-import { FileOutcome, OutputClaims } from "../../cli/deid-core";
+import { FileOutcome, OutputClaims } from "../../handlers/job/deid-file";
 import { BIN, CliResult, ROOT, runCli } from "../helpers/cli";
 import { GeneratedFile, findExplicitElement, generateCorpus } from "../dicom/corpus/generator";
 import { EXPLICIT, IMPLICIT, fakeCt, part10 } from "../dicom/engine/helpers";
@@ -457,7 +457,7 @@ describe("runPool: claims across worker threads (the built worker)", () => {
       config,
       4,
       (i, o) => (outcomes[i] = o),
-      join(ROOT, "dist", "cli", "deid-worker.js"),
+      join(ROOT, "dist", "handlers", "job", "deid-worker.js"),
     );
     expect(outcomes.map((o) => o.status).sort()).toEqual([
       "deidentified",

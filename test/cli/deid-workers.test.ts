@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { InputQueue, runInOrder, runPool } from "../../cli/deid";
-import { type FileOutcome, OutputClaims, type WorkerConfig } from "../../cli/deid-core";
+import { type FileOutcome, OutputClaims, type WorkerConfig } from "../../handlers/job/deid-file";
 import { ROOT } from "../helpers/cli";
 import { findExplicitElement, generateCorpus } from "../dicom/corpus/generator";
 
-const WORKER = join(ROOT, "dist", "cli", "deid-worker.js");
+const WORKER = join(ROOT, "dist", "handlers", "job", "deid-worker.js");
 const work = mkdtempSync(join(tmpdir(), "imgsec-workers-"));
 const corpus = generateCorpus();
 const files = corpus.files.slice(0, 6).map((f, i) => {

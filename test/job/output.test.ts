@@ -10,7 +10,7 @@ import { DeidentifiedOutput, SourceChangedError } from "../../handlers/job/outpu
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { digestResult, openInput } from "../../cli/deid-files";
+import { digestResult, openInput } from "../../handlers/job/deid-output";
 import { generateCorpus, malformed } from "../dicom/corpus/generator";
 
 const key = Buffer.alloc(32, 7);
@@ -25,7 +25,7 @@ async function deid(bytes: Buffer): Promise<Deidentified> {
 const work = mkdtempSync(join(tmpdir(), "imgsec-job-output-"));
 let n = 0;
 
-/** The reference: what `imgsec deid` writes (cli/deid-files.ts), as a digest. */
+/** The reference: what `imgsec deid` writes (handlers/job/deid-output.ts), as a digest. */
 function written(bytes: Buffer, r: Deidentified): string {
   const path = join(work, `${++n}.dcm`);
   writeFileSync(path, bytes);

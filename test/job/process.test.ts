@@ -15,7 +15,7 @@ import { bufferSource, deidentify, profilePolicyHash } from "../../handlers/dico
 import { LocalObjectStore } from "../../handlers/store/local";
 import type { AuditEvent } from "../../handlers/audit/schema";
 import { JobContext, processObject, reasonCode } from "../../handlers/job/process";
-import { digestResult, openInput } from "../../cli/deid-files";
+import { digestResult, openInput } from "../../handlers/job/deid-output";
 import { fileSource } from "../../handlers/dicom";
 import { pixelDigest } from "../../handlers/crypto/pixel-digest";
 import { inspectDeidentified } from "../../handlers/dicom";

@@ -7,9 +7,9 @@ import {
   OptionName,
   PseudonymMapping,
   retainedUidDigest,
-} from "../handlers/dicom";
-import { AuditEvent, AuditObject, validateEvent } from "../handlers/audit/schema";
-import { DirSync, commitNoClobberDurably } from "../handlers/fs/atomic";
+} from "../dicom";
+import { AuditEvent, AuditObject, validateEvent } from "../audit/schema";
+import { DirSync, commitNoClobberDurably } from "../fs/atomic";
 import {
   InputChangedError,
   InputFile,
@@ -17,8 +17,8 @@ import {
   digestResult,
   openInput,
   writeResultTemp,
-} from "./deid-files";
-import { errnoCode } from "./errors";
+} from "./deid-output";
+import { errnoCode } from "../fs/errors";
 
 export interface WorkerConfig {
   outDir: string;

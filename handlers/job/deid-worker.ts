@@ -1,9 +1,9 @@
 // A worker thread of `imgsec deid --jobs N`: de-identifies the files it is sent, several at a
 // time (one on the CPU, the others waiting on their fsyncs). Before it puts an output in place it
 // asks the main thread for the output's name (a claim), so that two workers never both write one
-// SOP Instance UID: see OutputClaims in deid-core.ts.
+// SOP Instance UID: see OutputClaims in deid-file.ts.
 import { parentPort, workerData } from "node:worker_threads";
-import { ClaimAnswer, ClaimReply, WorkerConfig, WorkerMessage, deidentifyPath } from "./deid-core";
+import { ClaimAnswer, ClaimReply, WorkerConfig, WorkerMessage, deidentifyPath } from "./deid-file";
 
 const config = workerData as WorkerConfig;
 // The key arrives as a view of memory the main thread shares with every worker (no copy is made
