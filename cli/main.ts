@@ -354,10 +354,7 @@ async function runDemo(out: string): Promise<number> {
   }
 
   const bad =
-    failed ||
-    runHasFindings(run) ||
-    ver.summary.failed + ver.summary.unusable > 0 ||
-    !audit.intact;
+    failed || runHasFindings(run) || ver.summary.failed + ver.summary.unusable > 0 || !audit.intact;
   return bad ? EXIT_FINDINGS : EXIT_OK;
 }
 
