@@ -24,6 +24,8 @@ export interface LocalRunOptions {
   audit(event: AuditEvent): Promise<unknown>;
   /** Called after each input. */
   onProgress?(done: number, total: number): void;
+  /** Objects on their way at once (default 4). */
+  inFlight?: number;
 }
 
 export type LocalOutcome = JobOutcome | "failed";
@@ -59,9 +61,12 @@ export async function runLocal(
     LocalOutcome,
     number
   >;
-  const files: LocalFileReport[] = [];
+  const files: LocalFileReport[] = new Array(keys.length);
   let bytes = 0;
-  for (const [i, key] of keys.entries()) {
+  let done = 0;
+  let stop: unknown;
+  const one = async (i: number): Promise<void> => {
+    const key = keys[i];
     const input = `#${i + 1}`;
     let report: LocalFileReport;
     try {
@@ -105,9 +110,28 @@ export async function runLocal(
       });
     }
     summary[report.outcome]++;
-    files.push(report);
-    opts.onProgress?.(i + 1, keys.length);
-  }
+    files[i] = report;
+    opts.onProgress?.(++done, keys.length);
+  };
+  // A few objects on their way at once: one on the CPU while the others wait on the disk (the
+  // package store fsyncs every package). Two inputs with one new UID race on the store's
+  // no-clobber create: one is packaged, the other told duplicate or conflict, whichever
+  // finished first (one at a time, with `inFlight` 1, the earlier input wins).
+  let next = 0;
+  const lane = async () => {
+    while (stop === undefined && next < keys.length) {
+      const i = next++;
+      try {
+        await one(i);
+      } catch (e) {
+        stop ??= e;
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(opts.inFlight ?? 4, keys.length)) }, lane),
+  );
+  if (stop !== undefined) throw stop;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
     summary: {

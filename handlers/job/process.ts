@@ -292,7 +292,10 @@ async function run(ref: ObjectRef, src: StoredObject, ctx: JobContext): Promise<
     });
   } catch (e) {
     await stream.written.catch(() => undefined);
-    throw e;
+    // When the ESDK fails (KMS throttled, refusing or unreachable as it makes the data key) the
+    // upload fails with it, and the store can only report an S3 write error: the error the package
+    // stream ended in is the cause, and it decides whether a retry can help.
+    throw stream.body.errored ?? e;
   }
   if (put.status === "exists") {
     // Another run wrote this name meanwhile: told apart like one found before.
