@@ -15,6 +15,9 @@ export interface PhiKeyServiceGrants {
   /** SNS topics encrypted with the key, used through SNS in this region, and CloudWatch alarms of
    * this account publishing to them. */
   readonly sns?: boolean;
+  /** EventBridge, only for the named rules (aws:SourceArn): it sends events it could not deliver to
+   * a dead-letter queue encrypted with the key. */
+  readonly eventBridgeRuleArns?: string[];
 }
 
 export interface PhiKeyProps {
@@ -182,6 +185,16 @@ export function phiKeyPolicyStatements(props: PhiKeyProps): PolicyStatement[] {
         Condition: { StringEquals: { "aws:SourceAccount": accountId } },
       },
     );
+  }
+  if (services.eventBridgeRuleArns?.length) {
+    statements.push({
+      Sid: "AllowEventBridgeDeadLetters",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: "*",
+      Condition: { ArnEquals: { "aws:SourceArn": services.eventBridgeRuleArns } },
+    });
   }
   return statements;
 }

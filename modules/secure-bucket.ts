@@ -268,7 +268,13 @@ export class SecureBucket extends Construct {
         Principal: "*",
         Action: "s3:PutObject",
         Resource: `${this.arn}/*`,
-        Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+        // IfExists: an upload that asks for other encryption is refused; one that asks for none
+        // gets the bucket's default (SSE-KMS under this key). A plain StringNotEquals would also
+        // refuse every multipart UploadPart (authorized as s3:PutObject, sent without the header),
+        // Step Functions' ResultWriter and S3's own server-side writes.
+        Condition: {
+          StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" },
+        },
       });
     }
     if (denyWrongKey && props.kmsKeyArn) {

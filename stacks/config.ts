@@ -50,6 +50,32 @@ export const EnvironmentSchema = z.strictObject({
     })
     .optional(),
   tags: z.record(z.string(), z.string()).default({}),
+  /** The Lambda and Step Functions pipeline (modules/pipeline); every field has a strict default. */
+  pipeline: z
+    .strictObject({
+      /** The dataset id packages are encrypted for; default the namePrefix. */
+      dataset: z.string().optional(),
+      memorySize: z.number().int().optional(),
+      ephemeralStorageSize: z.number().int().optional(),
+      timeoutSeconds: z.number().int().optional(),
+      reservedConcurrency: z.number().int().optional(),
+      backfill: z
+        .strictObject({
+          maxItemsPerBatch: z.number().int().optional(),
+          toleratedFailurePercentage: z.number().int().optional(),
+          concurrencyShare: z.number().optional(),
+        })
+        .default({}),
+      /** Run the function in a VPC with endpoints and no NAT. */
+      vpc: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          cidrBlock: z.string().optional(),
+          availabilityZoneCount: z.number().int().optional(),
+        })
+        .default({ enabled: false }),
+    })
+    .default({ backfill: {}, vpc: { enabled: false } }),
 });
 
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;

@@ -7,15 +7,24 @@ import { PhiKey } from "../modules/phi-key";
 import { SecureBucket } from "../modules/secure-bucket";
 import { AuditTrail, cloudTrailDeliveryStatements, trailArn } from "../modules/audit-trail";
 import { Monitoring } from "../modules/monitoring";
+import { ImagingPipeline, pipelineNames } from "../modules/pipeline";
 import { EnvironmentConfig } from "./config";
 
 export const PHI_BUCKET_PURPOSES = ["raw", "processed", "audit"] as const;
 export type PhiBucketPurpose = (typeof PHI_BUCKET_PURPOSES)[number];
 
+/** The pipeline function's entry point, relative to the project root. */
+export const PIPELINE_HANDLER_ENTRY = "handlers/process-object.ts";
+
+export interface ImagingPipelineStackOptions {
+  /** Another entry point for the pipeline function (tests bundle a fixture). */
+  readonly pipelineHandlerEntry?: string;
+}
+
 /**
- * The imaging pipeline's storage and security base for one environment: the PHI key, the raw,
- * processed, audit and access-log buckets, the audit trail, and logging with alarms. The Lambda and
- * Step Functions compute joins this stack with the handlers.
+ * The imaging pipeline for one environment: the PHI key, the raw, processed, audit and access-log
+ * buckets, the audit trail, logging with alarms, and the Lambda and Step Functions pipeline that
+ * runs the per-object job on them.
  */
 export class ImagingPipelineStack extends TerraformStack {
   public readonly key: PhiKey;
@@ -23,8 +32,14 @@ export class ImagingPipelineStack extends TerraformStack {
   public readonly accessLogs: SecureBucket;
   public readonly trail: AuditTrail;
   public readonly monitoring: Monitoring;
+  public readonly pipeline: ImagingPipeline;
 
-  constructor(scope: Construct, id: string, config: EnvironmentConfig) {
+  constructor(
+    scope: Construct,
+    id: string,
+    config: EnvironmentConfig,
+    options: ImagingPipelineStackOptions = {},
+  ) {
     super(scope, id);
     const prefix = config.namePrefix;
     new AwsProvider(this, "aws", {
@@ -67,7 +82,13 @@ export class ImagingPipelineStack extends TerraformStack {
       alias: `${prefix}-phi`,
       description: `imgsec ${config.name}: PHI images, audit records and logs`,
       deletionWindowInDays: config.kmsDeletionWindowDays,
-      services: { s3: true, cloudwatchLogs: true, cloudtrailTrailArn: trailArn(trail), sns: true },
+      services: {
+        s3: true,
+        cloudwatchLogs: true,
+        cloudtrailTrailArn: trailArn(trail),
+        sns: true,
+        eventBridgeRuleArns: [pipelineNames({ ...common, namePrefix: prefix }).ruleArn],
+      },
     });
 
     const replicaSite = config.replication.enabled
@@ -129,11 +150,49 @@ export class ImagingPipelineStack extends TerraformStack {
       dependsOn: [audit.policy],
     });
 
+    const p = config.pipeline;
+    this.pipeline = new ImagingPipeline(this, "pipeline", {
+      ...common,
+      namePrefix: prefix,
+      kmsKeyArn: this.key.arn,
+      rawBucket: raw,
+      processedBucket: processed,
+      auditBucket: audit,
+      handlerEntry: options.pipelineHandlerEntry ?? PIPELINE_HANDLER_ENTRY,
+      dataset: p.dataset ?? prefix,
+      functionLogGroup: this.monitoring.pipelineLogGroup,
+      logRetentionDays: config.logRetentionDays,
+      alarmActions: [this.monitoring.topic.arn],
+      function: {
+        memorySize: p.memorySize,
+        ephemeralStorageSize: p.ephemeralStorageSize,
+        timeoutSeconds: p.timeoutSeconds,
+        reservedConcurrency: p.reservedConcurrency,
+      },
+      backfill: p.backfill,
+      vpc: p.vpc.enabled
+        ? { cidrBlock: p.vpc.cidrBlock, availabilityZoneCount: p.vpc.availabilityZoneCount }
+        : undefined,
+      signingKeyDeletionWindowDays: config.kmsDeletionWindowDays,
+    });
+
     new TerraformOutput(this, "phi_key_arn", { value: this.key.arn });
     new TerraformOutput(this, "raw_bucket", { value: raw.bucket.id });
     new TerraformOutput(this, "processed_bucket", { value: processed.bucket.id });
     new TerraformOutput(this, "audit_bucket", { value: audit.bucket.id });
     new TerraformOutput(this, "alarm_topic_arn", { value: this.monitoring.topic.arn });
+    new TerraformOutput(this, "pipeline_function", { value: this.pipeline.function.functionName });
+    new TerraformOutput(this, "pipeline_state_machine_arn", {
+      value: this.pipeline.objectStateMachine.arn,
+    });
+    new TerraformOutput(this, "backfill_state_machine_arn", {
+      value: this.pipeline.backfillStateMachine.arn,
+    });
+    new TerraformOutput(this, "dead_letter_queue_url", {
+      value: this.pipeline.deadLetterQueue.url,
+    });
+    new TerraformOutput(this, "keys_secret_arn", { value: this.pipeline.keysSecret.arn });
+    new TerraformOutput(this, "audit_signing_key_arn", { value: this.pipeline.signingKey.arn });
   }
 
   /** Every bucket that holds PHI or audit records, replicas included. */

@@ -11,7 +11,14 @@ export interface StackSummary {
   region: string;
   backend: string;
   resourceCount: number;
-  keys: { alias: string; rotation: boolean; deletionWindowDays: number; region: string }[];
+  keys: {
+    alias: string;
+    /** SYMMETRIC_DEFAULT, or an asymmetric spec such as ECC_NIST_P256 (AWS cannot rotate those). */
+    spec: string;
+    rotation: boolean;
+    deletionWindowDays: number;
+    region: string;
+  }[];
   buckets: {
     name: string;
     encryption: string;
@@ -29,9 +36,43 @@ export interface StackSummary {
     dataEventBuckets: number;
   }[];
   logGroups: { name: string; retentionDays: number; kms: boolean }[];
-  alarms: { count: number; withActions: number };
+  /** Every alarm; `pipeline` counts those on the pipeline's metrics (AWS/Lambda, AWS/States,
+   * AWS/SQS), the rest watch the trail's security events. */
+  alarms: { count: number; withActions: number; pipeline: number; pipelineWithActions: number };
   topicsEncrypted: string;
+  pipeline: PipelineSummary;
   relaxed: string[];
+}
+
+export interface PipelineSummary {
+  functions: {
+    name: string;
+    runtime: string;
+    architecture: string;
+    memoryMb: number;
+    reservedConcurrency: number | null;
+    tracing: boolean;
+    environmentKms: boolean;
+    vpc: boolean;
+  }[];
+  stateMachines: {
+    name: string;
+    type: string;
+    logLevel: string;
+    executionDataLogged: boolean;
+    tracing: boolean;
+    customerManagedKey: boolean;
+  }[];
+  queues: { name: string; customerManagedKey: boolean }[];
+  secrets: { name: string; customerManagedKey: boolean; rotation: string }[];
+  eventRules: number;
+  vpcs: {
+    flowLogs: boolean;
+    defaultSecurityGroupClosed: boolean;
+    endpoints: number;
+    /** NAT and internet gateways in the stack: 0 means no way out but the endpoints. */
+    gateways: number;
+  }[];
 }
 
 const first = (v: unknown): Block => (Array.isArray(v) ? (v[0] as Block) : ((v as Block) ?? {}));
@@ -95,6 +136,7 @@ export function summarizeStack(stack: string, file: string, tf: Block): StackSum
     backend: backendBlock ? Object.keys(backendBlock)[0] : "local",
     resourceCount: Object.values(res).reduce((n, r) => n + Object.keys(r).length, 0),
     keys: all("aws_kms_key").map(([id, k]) => ({
+      spec: String(k.customer_master_key_spec ?? k.key_spec ?? "SYMMETRIC_DEFAULT"),
       alias: String(
         all("aws_kms_alias").find(
           ([, a]) => a.target_key_id === `\${aws_kms_key.${id}.key_id}`,
@@ -120,14 +162,87 @@ export function summarizeStack(stack: string, file: string, tf: Block): StackSum
       retentionDays: Number(g.retention_in_days),
       kms: Boolean(g.kms_key_id),
     })),
-    alarms: {
-      count: all("aws_cloudwatch_metric_alarm").length,
-      withActions: all("aws_cloudwatch_metric_alarm").filter(
-        ([, a]) => ((a.alarm_actions as string[]) ?? []).length > 0,
-      ).length,
-    },
+    alarms: alarmCounts(all("aws_cloudwatch_metric_alarm").map(([, a]) => a)),
     topicsEncrypted: `${all("aws_sns_topic").filter(([, t]) => t.kms_master_key_id).length}/${all("aws_sns_topic").length}`,
+    pipeline: summarizePipeline(all),
     relaxed,
+  };
+}
+
+const PIPELINE_NAMESPACES = ["AWS/Lambda", "AWS/States", "AWS/SQS"];
+
+function alarmCounts(alarms: Block[]): StackSummary["alarms"] {
+  const notifying = (a: Block) => ((a.alarm_actions as string[]) ?? []).length > 0;
+  const pipeline = alarms.filter((a) => PIPELINE_NAMESPACES.includes(String(a.namespace)));
+  return {
+    count: alarms.length,
+    withActions: alarms.filter(notifying).length,
+    pipeline: pipeline.length,
+    pipelineWithActions: pipeline.filter(notifying).length,
+  };
+}
+
+/** A KMS key reference that names a key of the stack (not an AWS managed alias). */
+const isStackKey = (v: unknown) => /^\$\{aws_kms_key\.[^.]+\.(arn|key_id|id)\}$/.test(String(v));
+
+function summarizePipeline(all: (type: string) => [string, Block][]): PipelineSummary {
+  const flowLogVpcs = new Set(all("aws_flow_log").map(([, f]) => String(f.vpc_id)));
+  const closedDefaults = new Set(
+    all("aws_default_security_group")
+      .filter(([, g]) => !g.ingress && !g.egress)
+      .map(([, g]) => String(g.vpc_id)),
+  );
+  const rotated = new Set(
+    all("aws_secretsmanager_secret_rotation").map(([, r]) => String(r.secret_id)),
+  );
+  return {
+    functions: all("aws_lambda_function").map(([, f]) => ({
+      name: String(f.function_name),
+      runtime: String(f.runtime),
+      architecture: String(((f.architectures as string[]) ?? ["x86_64"])[0]),
+      memoryMb: Number(f.memory_size ?? 128),
+      reservedConcurrency:
+        typeof f.reserved_concurrent_executions === "number"
+          ? f.reserved_concurrent_executions
+          : null,
+      tracing: first(f.tracing_config).mode === "Active",
+      environmentKms: Boolean(f.kms_key_arn),
+      vpc: Boolean(first(f.vpc_config).subnet_ids),
+    })),
+    stateMachines: all("aws_sfn_state_machine").map(([, m]) => ({
+      name: String(m.name),
+      type: String(m.type ?? "STANDARD"),
+      logLevel: String(first(m.logging_configuration).level ?? "OFF"),
+      executionDataLogged: first(m.logging_configuration).include_execution_data !== false,
+      tracing: first(m.tracing_configuration).enabled === true,
+      customerManagedKey:
+        first(m.encryption_configuration).type === "CUSTOMER_MANAGED_KMS_KEY" &&
+        isStackKey(first(m.encryption_configuration).kms_key_id),
+    })),
+    queues: all("aws_sqs_queue").map(([, q]) => ({
+      name: String(q.name),
+      customerManagedKey: isStackKey(q.kms_master_key_id),
+    })),
+    secrets: all("aws_secretsmanager_secret").map(([id, sec]) => {
+      const exempt = ((sec.tags ?? {}) as Record<string, string>)["imgsec:rotation-exempt"];
+      return {
+        name: String(sec.name),
+        customerManagedKey: isStackKey(sec.kms_key_id),
+        rotation: rotated.has(`\${aws_secretsmanager_secret.${id}.id}`)
+          ? "rotated"
+          : exempt
+            ? `rotation exempt: ${exempt}`
+            : "NOT rotated",
+      };
+    }),
+    eventRules: all("aws_cloudwatch_event_rule").length,
+    vpcs: all("aws_vpc").map(([id]) => ({
+      flowLogs: flowLogVpcs.has(`\${aws_vpc.${id}.id}`),
+      defaultSecurityGroupClosed: closedDefaults.has(`\${aws_vpc.${id}.id}`),
+      endpoints: all("aws_vpc_endpoint").filter(([, e]) => e.vpc_id === `\${aws_vpc.${id}.id}`)
+        .length,
+      gateways: all("aws_nat_gateway").length + all("aws_internet_gateway").length,
+    })),
   };
 }
 
@@ -137,7 +252,7 @@ export function formatSummary(s: StackSummary): string {
     `${s.stack}  (${s.region}, ${s.resourceCount} resources, ${s.backend} state)  ${s.file}`,
     ...s.keys.map(
       (k) =>
-        `  KMS key     ${k.alias} [${k.region}]: ${yes(k.rotation, "rotation")}, deletion window ${k.deletionWindowDays} d`,
+        `  KMS key     ${k.alias} [${k.region}]: ${k.spec === "SYMMETRIC_DEFAULT" ? yes(k.rotation, "rotation") : `asymmetric ${k.spec} (AWS does not rotate these)`}, deletion window ${k.deletionWindowDays} d`,
     ),
     ...s.buckets.map((b) => {
       const bits = [
@@ -156,8 +271,42 @@ export function formatSummary(s: StackSummary): string {
         `  CloudTrail  ${t.name}: ${yes(t.multiRegion, "multi-region")}, ${yes(t.logFileValidation, "log file validation")}, ${yes(t.kms, "KMS")}, S3 data events on ${t.dataEventBuckets} buckets`,
     ),
     `  Logs        ${s.logGroups.length} log groups, ${s.logGroups.filter((g) => g.kms).length} KMS-encrypted, retention ${[...new Set(s.logGroups.map((g) => g.retentionDays))].join("/")} d`,
-    `  Alarms      ${s.alarms.count} alarms, ${s.alarms.withActions} notify the SNS topic (${s.topicsEncrypted} topics KMS-encrypted)`,
+    `  Alarms      ${s.alarms.count - s.alarms.pipeline} alarms, ${s.alarms.withActions - s.alarms.pipelineWithActions} notify the SNS topic (${s.topicsEncrypted} topics KMS-encrypted)${s.alarms.pipeline ? `, and ${s.alarms.pipeline} pipeline alarms, ${s.alarms.pipelineWithActions} notify it` : ""}`,
+    ...formatPipeline(s.pipeline),
     `  Relaxed     ${s.relaxed.length ? s.relaxed.join("; ") : "none (strict defaults)"}`,
   ];
   return lines.join("\n");
+}
+
+function formatPipeline(p: PipelineSummary): string[] {
+  const yes = (b: boolean, label: string) => (b ? label : `NO ${label}`);
+  const lines = p.functions.map(
+    (f) =>
+      `  Lambda      ${f.name}: ${f.runtime} ${f.architecture}, ${f.memoryMb} MB, ${f.reservedConcurrency === null ? "NO reserved concurrency" : `reserved concurrency ${f.reservedConcurrency}`}, ${yes(f.tracing, "X-Ray")}, ${yes(f.environmentKms, "env KMS")}, ${f.vpc ? "in VPC" : "no VPC"}`,
+  );
+  if (p.stateMachines.length) {
+    const m = p.stateMachines;
+    const every = (pred: (x: (typeof m)[number]) => boolean) => m.every(pred);
+    lines.push(
+      `  States      ${m.map((x) => `${x.name} (${x.type})`).join(", ")}: ${every((x) => x.logLevel === "ALL" && !x.executionDataLogged) ? "logs ALL without execution data" : "NOT all logging ALL without execution data"}, ${yes(
+        every((x) => x.tracing),
+        "X-Ray",
+      )}, ${yes(
+        every((x) => x.customerManagedKey),
+        "KMS CMK",
+      )}; ${p.eventRules} EventBridge rule${p.eventRules === 1 ? "" : "s"}`,
+    );
+  }
+  const parts = [
+    ...p.queues.map((q) => `queue ${q.name} (${yes(q.customerManagedKey, "KMS CMK")})`),
+    ...p.secrets.map(
+      (x) => `secret ${x.name} (${yes(x.customerManagedKey, "KMS CMK")}, ${x.rotation})`,
+    ),
+    ...p.vpcs.map(
+      (v) =>
+        `VPC (${yes(v.flowLogs, "flow logs")}, ${yes(v.defaultSecurityGroupClosed, "default SG closed")}, ${v.endpoints} endpoints, ${v.gateways ? `${v.gateways} NAT or internet gateways` : "no NAT or internet gateway"})`,
+    ),
+  ];
+  if (parts.length) lines.push(`  Pipeline    ${parts.join("; ")}`);
+  return lines;
 }

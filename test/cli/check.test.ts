@@ -30,9 +30,13 @@ describe("imgsec check", () => {
     const r = runCli(["check", good]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^imgsec-dev {2}\(cdktf: .*cdk\.tf\.json\): \d+ passed, 0 failed/m);
+    // One designed warning per stack: the pipeline's keys secret is exempt from rotation
+    // (IMGSEC-SM-003, a named, reported relaxation); nothing else warns.
     expect(r.stdout).toMatch(
-      /^PASSED: \d+ passed, 0 failed, 0 unknown, 0 warnings, 0 waived \(2 stacks, \d+ rules\)$/m,
+      /^PASSED: \d+ passed, 0 failed, 0 unknown, 2 warnings, 0 waived \(2 stacks, \d+ rules\)$/m,
     );
+    const warned = [...r.stdout.matchAll(/^\s+WARN\s+(\S+)/gm)].map((m) => m[1]);
+    expect(warned).toEqual(["IMGSEC-SM-003", "IMGSEC-SM-003"]);
   });
 
   test("a broken stack fails: exit 1, grouped by stack and severity, with the fix", () => {

@@ -76,11 +76,12 @@ describe("SecureBucket defaults", () => {
       });
     });
 
-    test("denies uploads that do not ask for SSE-KMS", () => {
+    test("denies uploads that ask for other encryption; the default (SSE-KMS) covers the rest", () => {
       const s = statement(policy, "DenyUploadsWithoutSseKms");
       expect(s).toMatchObject({ Effect: "Deny", Action: "s3:PutObject", Resource: `${arn}/*` });
+      // IfExists: multipart UploadPart requests carry no encryption header and must pass.
       expect(s.Condition).toEqual({
-        StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+        StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" },
       });
     });
 

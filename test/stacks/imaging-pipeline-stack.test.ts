@@ -5,18 +5,25 @@ import { join } from "node:path";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
-import { ImagingPipelineStack } from "../../stacks/imaging-pipeline-stack";
+import { ImagingPipelineStack, PIPELINE_HANDLER_ENTRY } from "../../stacks/imaging-pipeline-stack";
+import { DeploymentGate, Params, defaultParams } from "../../policies/engine/engine";
+import { normalizeDocument } from "../../policies/engine/normalize";
 import { EnvironmentInput, loadConfigFile, resolveEnvironments } from "../../stacks/config";
 import { Block, SAMPLE_BUCKET, resources, statement } from "../helpers/tf";
 import { formatSummary, summarizeStack } from "../../stacks/summary";
 import { SecureBucket } from "../../modules/secure-bucket";
+
+/** The pipeline function's stand-in entry point until handlers/process-object.ts exists. */
+const HANDLER_FIXTURE = "test/modules/fixtures/pipeline-handler.ts";
 
 function synthEnv(
   name: string,
   input: EnvironmentInput = {},
 ): { json: string; tf: Block; stack: ImagingPipelineStack } {
   const [env] = resolveEnvironments({ [name]: input });
-  const stack = new ImagingPipelineStack(Testing.app(), `imgsec-${name}`, env);
+  const stack = new ImagingPipelineStack(Testing.app(), `imgsec-${name}`, env, {
+    pipelineHandlerEntry: HANDLER_FIXTURE,
+  });
   const json = Testing.synth(stack);
   return { json, tf: JSON.parse(json), stack };
 }
@@ -140,12 +147,15 @@ describe("dev stack (all defaults)", () => {
     ).toMatch(/trail\/imgsec-dev-audit-trail$/);
   });
 
-  test("log groups are encrypted with the PHI key and kept six years; six alarms notify the topic", () => {
+  test("log groups are encrypted with the PHI key and kept six years; six security and five pipeline alarms notify the topic", () => {
     for (const g of resources(tf, "aws_cloudwatch_log_group")) {
       expect(g.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
       expect(g.retention_in_days).toBe(2192);
     }
-    expect(resources(tf, "aws_cloudwatch_metric_alarm")).toHaveLength(6);
+    const alarms = resources(tf, "aws_cloudwatch_metric_alarm");
+    expect(alarms).toHaveLength(11);
+    const topic = `\${aws_sns_topic.${Object.keys(tf.resource.aws_sns_topic)[0]}.arn}`;
+    for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
     expect((Object.values(tf.resource.aws_sns_topic)[0] as Block).kms_master_key_id).toMatch(
       /^\$\{aws_kms_key\./,
     );
@@ -162,7 +172,11 @@ describe("prod stack (replication on)", () => {
   test("replicates raw, processed and audit to us-west-2 under a regional replica key", () => {
     expect(resources(tf, "aws_s3_bucket_replication_configuration")).toHaveLength(3);
     const keys = resources(tf, "aws_kms_key");
-    expect(keys.map((k) => k.region ?? "provider")).toEqual(["provider", "us-west-2"]);
+    expect(keys.map((k) => [k.region ?? "provider", k.key_usage])).toEqual([
+      ["provider", "ENCRYPT_DECRYPT"],
+      ["provider", "SIGN_VERIFY"],
+      ["us-west-2", "ENCRYPT_DECRYPT"],
+    ]);
     const replicas = resources(tf, "aws_s3_bucket").filter((b) => b.region === "us-west-2");
     expect(
       replicas
@@ -313,4 +327,148 @@ describe("stack summary", () => {
     expect(summary.relaxed).toEqual(["raw: deny-insecure-transport"]);
     expect(formatSummary(summary)).toContain("Relaxed     raw: deny-insecure-transport");
   });
+});
+
+describe("the pipeline in the stack", () => {
+  const { tf, stack } = synthEnv("dev");
+  const phiKey = `\${aws_kms_key.${Object.keys(tf.resource.aws_kms_key)[0]}.arn}`;
+
+  test("uses the stack's PHI key, buckets, pipeline log group and alarm topic", () => {
+    const fn = Object.values(tf.resource.aws_lambda_function)[0] as Block;
+    expect(fn.kms_key_arn).toBe(phiKey);
+    expect(fn.logging_config.log_group).toMatch(
+      /^\$\{aws_cloudwatch_log_group\.monitoring_pipeline-logs_/,
+    );
+    expect(fn.environment.variables).toMatchObject({
+      IMGSEC_RAW_BUCKET: expect.stringMatching(/^imgsec-dev-raw-/),
+      IMGSEC_PROCESSED_BUCKET: expect.stringMatching(/^imgsec-dev-processed-/),
+      IMGSEC_AUDIT_S3: expect.stringMatching(/^s3:\/\/imgsec-dev-audit-.*\/audit\/$/),
+      IMGSEC_DATASET: "imgsec-dev",
+    });
+    expect((Object.values(tf.resource.aws_s3_bucket_notification)[0] as Block).bucket).toBe(
+      `\${aws_s3_bucket.${bucketId(tf, "raw")}.id}`,
+    );
+    expect(stack.pipeline.alarms).toHaveLength(5);
+    expect(PIPELINE_HANDLER_ENTRY).toBe("handlers/process-object.ts");
+  });
+
+  test("the PHI key lets EventBridge use it only for the pipeline's rule (its dead-letter queue)", () => {
+    const key = Object.values(tf.resource.aws_kms_key)[0] as Block;
+    expect(statement(key.policy, "AllowEventBridgeDeadLetters")).toEqual({
+      Sid: "AllowEventBridgeDeadLetters",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: "*",
+      Condition: {
+        ArnEquals: {
+          "aws:SourceArn": [
+            "arn:${data.aws_partition.partition.partition}:events:us-east-1:${data.aws_caller_identity.caller.account_id}:rule/imgsec-dev-object-created",
+          ],
+        },
+      },
+    });
+    expect((Object.values(tf.resource.aws_cloudwatch_event_rule)[0] as Block).name).toBe(
+      "imgsec-dev-object-created",
+    );
+  });
+
+  test("pipeline settings come from the configuration, strict by default, unknown fields refused", () => {
+    const { tf: tuned } = synthEnv("dev", {
+      pipeline: {
+        dataset: "trial-b",
+        memorySize: 3008,
+        reservedConcurrency: 4,
+        backfill: { maxItemsPerBatch: 50 },
+        vpc: { enabled: true },
+      },
+    });
+    expect(Object.values(tuned.resource.aws_lambda_function)[0]).toMatchObject({
+      memory_size: 3008,
+      reserved_concurrent_executions: 4,
+      environment: { variables: { IMGSEC_DATASET: "trial-b" } },
+      vpc_config: { subnet_ids: expect.any(Array) },
+    });
+    expect(() =>
+      resolveEnvironments({ x: { pipeline: { memory: 1 } } as EnvironmentInput }),
+    ).toThrow(/configuration: environments\.x\.pipeline: Unrecognized key: "memory"/);
+    expect(() => synthEnv("dev", { pipeline: { dataset: "2024-01-15" } })).toThrow(
+      /pipeline dataset: dataset id must not contain/,
+    );
+  });
+
+  test("a missing handler entry point stops synth with one line", () => {
+    const [env] = resolveEnvironments({ dev: {} });
+    expect(
+      () =>
+        new ImagingPipelineStack(Testing.app(), "imgsec-dev", env, {
+          pipelineHandlerEntry: "handlers/missing.ts",
+        }),
+    ).toThrow(/^Lambda entry point handlers\/missing\.ts does not exist/);
+  });
+
+  test("the synth summary lists the pipeline", () => {
+    const text = formatSummary(summarizeStack("imgsec-dev", "f", tf));
+    expect(text).toContain(
+      "Lambda      imgsec-dev-process-object: nodejs24.x arm64, 2048 MB, reserved concurrency 20, X-Ray, env KMS, no VPC",
+    );
+    expect(text).toMatch(
+      /States {6}imgsec-dev-backfill \(STANDARD\), imgsec-dev-process-object \(STANDARD\): logs ALL without execution data, X-Ray, KMS CMK; 1 EventBridge rule/,
+    );
+    expect(text).toMatch(
+      /Pipeline {4}queue imgsec-dev-pipeline-dlq \(KMS CMK\); secret imgsec-dev\/pipeline\/keys \(KMS CMK, rotation exempt: /,
+    );
+    expect(text).toContain(
+      "KMS key     alias/imgsec-dev-audit-signing [us-east-1]: asymmetric ECC_NIST_P256",
+    );
+    expect(text).toMatch(
+      /Alarms {6}6 alarms, 6 notify the SNS topic .*, and 5 pipeline alarms, 5 notify it/,
+    );
+    expect(text).toContain("Relaxed     none (strict defaults)");
+  });
+});
+
+describe("the deployment gate on the stack with its pipeline", () => {
+  const gate = DeploymentGate.load();
+  const check = (name: string, input: EnvironmentInput, params: Params = {}) => {
+    const { tf } = synthEnv(name, input);
+    return gate.evaluate(normalizeDocument(tf, `${name}.json`, `imgsec-${name}`), {
+      ...defaultParams(),
+      // As `imgsec check` runs it: runtime deprecation is judged against today.
+      evaluation_date: new Date().toISOString().slice(0, 10),
+      ...params,
+    });
+  };
+  const problems = (results: ReturnType<typeof check>) =>
+    results
+      .filter((r) => r.status === "FAIL" || r.status === "UNKNOWN")
+      .map((r) => `${r.status} ${r.rule} ${r.resource}: ${r.message}`);
+  /** The one warning a rule may give by design: the keys secret's rotation exemption. */
+  const warnings = (results: ReturnType<typeof check>) =>
+    results
+      .filter((r) => r.status === "WARN")
+      .filter((r) => !/^aws_secretsmanager_secret\.pipeline_keys-secret_/.test(r.resource))
+      .map((r) => `${r.rule} ${r.resource}: ${r.message}`);
+
+  test.each<[string, EnvironmentInput, Params]>([
+    ["dev", {}, {}],
+    ["prod", { replication: { enabled: true, region: "us-west-2" } }, {}],
+    ["vpc", { pipeline: { vpc: { enabled: true } } }, { lambda_require_vpc: true }],
+  ])(
+    "%s: zero failures and zero unknowns, with PASS evidence for the pipeline's resources",
+    (name, input, params) => {
+      const results = check(name, input, params);
+      expect(problems(results)).toEqual([]);
+      expect(warnings(results)).toEqual([]);
+      const passed = new Set(
+        results.filter((r) => r.status === "PASS").map((r) => r.resource.split(".")[0]),
+      );
+      for (const type of ["aws_lambda_function", "aws_sfn_state_machine", "aws_iam_role_policy"]) {
+        expect(passed).toContain(type);
+      }
+      if (name === "vpc") {
+        expect(results.some((r) => r.rule === "IMGSEC-LMB-006" && r.status === "PASS")).toBe(true);
+      }
+    },
+  );
 });
