@@ -4,13 +4,21 @@
  * package digest only.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import {
+  BigIntStats,
+  createReadStream,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import {
   CTX,
   ContextError,
   DEFAULT_FRAME_LENGTH,
   ExpectationError,
+  InputChangedError,
   Keyring,
   KeyringError,
   MODALITY_RE,
@@ -27,22 +35,33 @@ import {
   kmsKeyring,
   localKeyring,
   pixelDigest,
+  prepareEncryption,
   stopDigestWorker,
 } from "../handlers/crypto";
-import {
-  DeidentifiedFacts,
-  NotDeidentifiedError,
-  PROFILES,
-  fileSource,
-  inspectDeidentified,
-  profilePolicyHash,
-} from "../handlers/dicom";
+import type { DeidentifiedFacts } from "../handlers/dicom";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { CheckResult, summarize } from "../policies/engine/result";
 import { AuditEvent, validateEvent } from "../handlers/audit/schema";
-import { AuditFlags, Trail, openTrail } from "./audit-trail";
+import type { AuditFlags, Trail } from "./audit-trail";
 import { UsageError, errnoCode, fsError } from "./errors";
 import { displayPath, listInputs, realPathOf } from "./paths";
+
+// Loaded when first needed, not with this module: `imgsec encrypt` starts its first pixel digest
+// (the critical path) before the audit log's modules load, and while the DICOM reader loads. The
+// DICOM modules are those the handlers/dicom index re-exports, without the de-identifier itself.
+let inspectModule: typeof import("../handlers/dicom/inspect") | undefined;
+const dicomReader = async () => ({
+  ...(inspectModule ??= await import("../handlers/dicom/inspect")),
+  ...(await import("../handlers/dicom/source")),
+});
+const dicomPolicy = async () => ({
+  ...(await import("../handlers/dicom/options")),
+  ...(await import("../handlers/dicom/policy")),
+});
+const openTrail = async (...args: Parameters<typeof import("./audit-trail").openTrail>) =>
+  (await import("./audit-trail")).openTrail(...args);
+const notDeidentified = (e: unknown): e is Error =>
+  inspectModule !== undefined && e instanceof inspectModule.NotDeidentifiedError;
 
 export const PACKAGE_EXT = ".imgsec";
 
@@ -70,7 +89,8 @@ function keyringFor(flags: KeyFlags, purpose: "encrypt" | "decrypt"): Keyring {
 }
 
 /** Accepted policy hashes: --accept-policy values (64-hex hashes or profile names); default strict. */
-export function acceptedPolicies(values: string[] | undefined): string[] {
+export async function acceptedPolicies(values: string[] | undefined): Promise<string[]> {
+  const { PROFILES, profilePolicyHash } = await dicomPolicy();
   if (!values || values.length === 0) return [profilePolicyHash("strict")];
   return values.map((v) => {
     if (/^[0-9a-fA-F]{64}$/.test(v)) return v.toLowerCase();
@@ -158,15 +178,9 @@ function checkedEvent(event: AuditEvent): AuditEvent {
 // A stand-in for the package digest, known only once the package is written: same form.
 const DIGEST_PLACEHOLDER = `sha256:${"0".repeat(64)}`;
 
-/**
- * Input reads of 1 MiB, as the reference's: 4 MiB reads (one per frame) measured no faster, with
- * more system time and 40 MiB more peak memory.
- */
-const READ_CHUNK = 1 << 20;
-
 /** What encrypt learns of a file before encrypting it: its facts, and its pixel digest under way. */
 type Prepared =
-  | { facts: DeidentifiedFacts; size: number; pixelDigest: Promise<string> }
+  | { facts: DeidentifiedFacts; size: number; stat: BigIntStats; pixelDigest: Promise<string> }
   | { error: unknown };
 
 async function prepareFile(
@@ -174,6 +188,10 @@ async function prepareFile(
   modality: string | undefined,
   pseudonymizationKey: Buffer,
 ): Promise<Prepared> {
+  // Taken before anything is read: the encryption pass refuses a file changed since (its pixel
+  // digest would not be the one of the pixels encrypted).
+  const stat = statSync(file, { bigint: true });
+  const { fileSource, inspectDeidentified, NotDeidentifiedError } = await dicomReader();
   const src = await fileSource(file);
   let facts;
   const size = src.size;
@@ -191,7 +209,7 @@ async function prepareFile(
       : pixelDigest(file, pixel, pseudonymizationKey);
   // Awaited in turn by the loop; a failure is reported there, never as an unhandled rejection.
   digest.catch(() => undefined);
-  return { facts, size, pixelDigest: digest };
+  return { facts, size, stat, pixelDigest: digest };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,16 +255,17 @@ export async function runEncrypt(
   const files = listInputs(input, output, { showPaths: opts.showPaths });
   // Keys and the audit log first: a key problem must not leave an empty output folder behind.
   const pseudo = loadKey(keyFilePath(opts.keys), "pseudonymization");
-  // The digest worker starts now, and the first file is inspected and its pixel digest begun (in
-  // the worker) before the keyring and the audit log are set up (which loads the ESDK), so the two
-  // overlap; each next file is inspected and digested while the one before it is encrypted.
+  // The digest worker starts now (it boots while the DICOM reader loads), and the first file is
+  // inspected and its pixel digest begun (in the worker) before the keyring, the ESDK and the audit
+  // log are set up, so the two overlap; each next file is inspected and digested while the one
+  // before it is encrypted.
+  if (files.length > 0) digestWorker();
   const prepare = (file: string): Promise<Prepared> =>
     prepareFile(file, opts.modality, pseudo.key).catch((e: unknown) => ({ error: e }));
   const ahead = new Map<number, Promise<Prepared>>();
   let keyring: Keyring;
   let trail: Trail;
   try {
-    digestWorker();
     if (files.length > 0) {
       const first = prepare(files[0]);
       ahead.set(0, first);
@@ -254,6 +273,7 @@ export async function runEncrypt(
       await first;
     }
     keyring = keyringFor(opts, "encrypt");
+    prepareEncryption(suite === "signed");
     trail = await openTrail(opts, true);
   } catch (e) {
     // The read under way must end before its key goes.
@@ -297,7 +317,7 @@ export async function runEncrypt(
         // The next file is inspected and digested while this one is encrypted.
         if (i + 1 < files.length) ahead.set(i + 1, prepare(files[i + 1]));
         const written = await encryptToFile(
-          createReadStream(files[i], { highWaterMark: READ_CHUNK }),
+          { path: files[i], unchangedSince: prepared.stat },
           out,
           {
             keyring: keyring.keyring,
@@ -315,8 +335,10 @@ export async function runEncrypt(
         };
         await trail.append(event(written.digest, written.size));
       } catch (e) {
-        if (e instanceof NotDeidentifiedError || e instanceof ContextError)
+        if (notDeidentified(e) || e instanceof ContextError)
           report = { input: name, status: "refused", reason: e.message };
+        else if (e instanceof InputChangedError)
+          report = { input: name, status: "failed", reason: e.message };
         else {
           const reason = ioReason(e, files[i]);
           if (reason === undefined) throw e;
@@ -371,7 +393,7 @@ export async function runDecrypt(
   // What the user asks to accept is checked for form first; the messages echo no value.
   if (opts.dataset !== undefined && datasetIdProblem(opts.dataset))
     throw new UsageError(`--dataset: ${datasetIdProblem(opts.dataset)}`);
-  const policyHashes = acceptedPolicies(opts.acceptPolicy);
+  const policyHashes = await acceptedPolicies(opts.acceptPolicy);
   const target = checkOutput(input, output, opts.showPaths);
   const inDir = statSync(input).isDirectory();
   const files = listInputs(input, output, { showPaths: opts.showPaths }).filter(
@@ -514,7 +536,7 @@ export async function runVerifyPackage(
   }
   const params = {
     ...overrides,
-    accepted_policy_hashes: acceptedPolicies(opts.acceptPolicy),
+    accepted_policy_hashes: await acceptedPolicies(opts.acceptPolicy),
     ...(opts.kmsKeyArn && opts.kmsKeyArn.length > 0
       ? { allowed_kms_key_arns: opts.kmsKeyArn }
       : {}),

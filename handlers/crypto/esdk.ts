@@ -70,8 +70,8 @@ export interface EncryptionInfo {
  * index: the header writer (`getEncryptionInfo`), the frame writer (`getFramedEncryptStream`, a
  * Transform from plaintext to frames) and the footer writer (`serializeSignatureInfo`). imgsec
  * composes them as encryptStream does, so every byte of a package is still written by the ESDK;
- * only the signature's hash runs in a worker thread (package-writer.ts). Pinned with client-node
- * (5.0.2); test/crypto/package.test.ts checks that they are there and that the layout is the one
+ * only the hashes run in worker threads (package-writer.ts). Pinned with client-node (5.0.2);
+ * test/crypto/package-writer.test.ts checks that they are there and that the layout is the one
  * encryptStream writes.
  */
 export interface EncryptParts {

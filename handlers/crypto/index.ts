@@ -4,6 +4,7 @@ export * from "./digest-worker";
 export * from "./keyrings";
 export * from "./message";
 export * from "./package";
+export { prepareEncryption } from "./package-writer";
 export * from "./pixel-digest";
 export * from "./suites";
 export * from "./version";

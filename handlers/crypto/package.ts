@@ -7,9 +7,9 @@
  */
 import type { AlgorithmSuiteIdentifier, KeyringNode } from "@aws-crypto/client-node";
 import { createHash } from "node:crypto";
-import { close, createReadStream, createWriteStream, fdatasync, open, writev } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { resolve } from "node:path";
-import { PassThrough, Readable, Transform, Writable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   CONTEXT_PATTERNS,
@@ -23,7 +23,10 @@ import {
 import { PackageFormatError, checkStructure } from "./message";
 import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
 import { writeAtomicallyFrom } from "../fs/atomic";
-import { esdkDecrypt, esdkEncrypt, esdkMaterials } from "./esdk";
+import { esdkDecrypt, esdkMaterials } from "./esdk";
+import { PlaintextFile, PlaintextSource, openPlaintextFile, sealPackage } from "./package-writer";
+
+export { InputChangedError, type PlaintextFile } from "./package-writer";
 
 /** Frame length: chosen by measurement (bench/results.md, "Packages"). */
 export const DEFAULT_FRAME_LENGTH = 4 << 20;
@@ -31,15 +34,13 @@ export const DEFAULT_FRAME_LENGTH = 4 << 20;
 export const MAX_FRAME_LENGTH = 16 << 20;
 const MAX_DATA_KEYS = 16;
 
-const clientOptions = () => ({
-  commitmentPolicy: esdkMaterials().CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  maxEncryptedDataKeys: MAX_DATA_KEYS,
-});
-// Built on first use: encrypt never loads the decrypt side of the ESDK, nor decrypt the encrypt side.
-let encryptClient: ReturnType<ReturnType<typeof esdkEncrypt>["buildEncrypt"]> | undefined;
+// Built on first use: encrypt never loads the decrypt side of the ESDK.
 let decryptClient: ReturnType<ReturnType<typeof esdkDecrypt>["buildDecrypt"]> | undefined;
-const encrypter = () => (encryptClient ??= esdkEncrypt().buildEncrypt(clientOptions()));
-const decrypter = () => (decryptClient ??= esdkDecrypt().buildDecrypt(clientOptions()));
+const decrypter = () =>
+  (decryptClient ??= esdkDecrypt().buildDecrypt({
+    commitmentPolicy: esdkMaterials().CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+    maxEncryptedDataKeys: MAX_DATA_KEYS,
+  }));
 
 export type SuiteChoice = "signed" | "unsigned";
 const SUITE_IDS: Record<SuiteChoice, AlgorithmSuiteIdentifier> = {
@@ -81,196 +82,50 @@ export interface Written {
   size: number;
 }
 
-const openFile = (path: string, flags: string, mode: number) =>
-  new Promise<number>((ok, fail) => open(path, flags, mode, (e, fd) => (e ? fail(e) : ok(fd))));
-const closeFile = (fd: number) =>
-  new Promise<void>((ok, fail) => close(fd, (e) => (e ? fail(e) : ok())));
+function isPlaintextFile(p: Readable | PlaintextFile): p is PlaintextFile {
+  return !(p instanceof Readable) && typeof (p as PlaintextFile).path === "string";
+}
 
-/**
- * Bytes the package writer may hold. The ESDK's own output buffer already lets it run ahead of the
- * disk; 4 or 16 MiB here measured no faster, with more system time and memory.
- */
-const WRITE_BUFFER = 1 << 20;
-/** The writer starts writing the file back to disk (fdatasync) every so many bytes. */
-const SYNC_EVERY = 64 << 20;
-
-/**
- * Writes a package to an open file and hashes it (SHA-256) as it goes, so the package is never
- * read back for its digest: each batch of chunks is handed to one writev, and hashed while the
- * kernel copies it. Every 64 MiB it starts an fdatasync in the background, so the disk writes
- * while the CPU encrypts and the fsync before the rename (handlers/fs/atomic) has little left.
- */
-class PackageFile extends Writable {
-  bytes = 0;
-  /** The first write or sync error: the rest is then dropped (see encryptToFile). */
-  error: Error | undefined;
-  private readonly hash = createHash("sha256");
-  private unsynced = 0;
-  private readonly syncs: Promise<void>[] = [];
-  private inFlight: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly fd: number,
-    private readonly onError: () => void,
-  ) {
-    super({ highWaterMark: WRITE_BUFFER });
-  }
-
-  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.run([chunk], done);
-  }
-
-  _writev(chunks: { chunk: Buffer }[], done: () => void): void {
-    this.run(
-      chunks.map((c) => c.chunk),
-      done,
-    );
-  }
-
-  _final(done: () => void): void {
-    void Promise.all(this.syncs).then(() => done());
-  }
-
-  private fail(e: Error): void {
-    if (this.error) return;
-    this.error = e;
-    this.onError();
-  }
-
-  private run(chunks: Buffer[], done: () => void): void {
-    if (this.error) return done();
-    this.inFlight = this.put(chunks).then(done, (e: Error) => {
-      this.fail(e);
-      done();
-    });
-  }
-
-  private async put(chunks: Buffer[]): Promise<void> {
-    const writing = this.writeAll(chunks);
-    // Hashed while the kernel copies the same bytes (both only read them).
-    for (const c of chunks) this.hash.update(c);
-    this.unsynced += await writing;
-    if (this.unsynced >= SYNC_EVERY) {
-      this.unsynced = 0;
-      this.syncs.push(
-        new Promise<void>((ok) =>
-          fdatasync(this.fd, (e) => {
-            if (e) this.fail(e);
-            ok();
-          }),
-        ),
-      );
-    }
-  }
-
-  /** One writev, again from the first byte not written after a short write. */
-  private async writeAll(chunks: Buffer[]): Promise<number> {
-    let pending = chunks.filter((c) => c.length > 0);
-    let total = 0;
-    while (pending.length > 0) {
-      const n = await new Promise<number>((ok, fail) =>
-        writev(this.fd, pending, this.bytes, (e, n) => (e ? fail(e) : ok(n))),
-      );
-      if (n === 0) throw new Error("the package file accepted no bytes");
-      this.bytes += n;
-      total += n;
-      let skip = n;
-      pending = [...pending];
-      while (pending.length > 0 && skip >= pending[0].length) skip -= pending.shift()!.length;
-      if (pending.length > 0 && skip > 0) pending[0] = pending[0].subarray(skip);
-    }
-    return total;
-  }
-
-  /** "sha256:<hex>" of everything written; once only, after the stream has finished. */
-  digest(): string {
-    return `sha256:${this.hash.digest("hex")}`;
-  }
-
-  /** Resolves once no write and no sync runs on the file any more: only then may it be closed. */
-  async settle(): Promise<void> {
-    await this.inFlight.catch(() => undefined);
-    await Promise.all(this.syncs);
-  }
+/** A stream's chunks, as they come. */
+function streamSource(stream: Readable): PlaintextSource {
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return {
+    read: async () => {
+      const r = await chunks.next();
+      return r.done ? null : r.value;
+    },
+  };
 }
 
 /**
- * The plaintext as the ESDK reads it: a read error ends this stream (and is kept in `failure`)
- * instead of erroring it, and `stop()` ends it early. Either way the ESDK closes its message
- * normally and is never destroyed in mid-stream: it joins its two inner streams with a
- * readable-stream pipeline that has no callback, so destroying it then throws "Premature close"
- * where nothing can catch it, and the process would die with the temporary file left behind and
- * no audit record. encryptToFile throws the error afterwards, and nothing is committed.
- */
-class Plaintext extends PassThrough {
-  failure: unknown;
-  private stopped = false;
-
-  constructor(private readonly source: Readable) {
-    // The default (16 KiB) buffer: the source's own buffer stays the only read-ahead (a second
-    // 4 MiB one here measured slower: more memory in flight for the same work).
-    super();
-    // pipe(), not pipeline(): a source error does not reach this stream.
-    source.once("error", (e) => {
-      if (!this.stopped) this.failure ??= e;
-      this.end();
-    });
-    source.pipe(this);
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.source.unpipe(this);
-    this.source.destroy();
-    this.end();
-  }
-
-  _destroy(e: Error | null, done: (e: Error | null) => void): void {
-    this.source.destroy();
-    done(e);
-  }
-}
-
-/**
- * Encrypts a plaintext stream into a package file at `out` (temporary name, then rename). The
- * package's SHA-256 is computed as it is written, and known before the rename. A read or write
- * error ends the message early (see Plaintext) and is thrown once the ESDK has closed it; the
- * temporary file is then removed.
+ * Encrypts a plaintext (a stream, or a file it reads itself) into a package file at `out`
+ * (temporary name, then rename): see package-writer.ts. The package's SHA-256 is computed as it is
+ * written, and known before the rename. On a read or write error the message is abandoned, the
+ * temporary file removed and the error thrown.
  */
 export async function encryptToFile(
-  plaintext: Readable,
+  plaintext: Readable | PlaintextFile,
   out: string,
   opts: EncryptOptions,
 ): Promise<Written> {
   let written: Written | undefined;
   await writeAtomically(out, 0o644, async (tmp) => {
-    const input = new Plaintext(plaintext);
-    let fd: number;
+    const frameLength = opts.frameLength ?? DEFAULT_FRAME_LENGTH;
+    let file: Awaited<ReturnType<typeof openPlaintextFile>> | undefined;
     try {
-      fd = await openFile(tmp, "wx", 0o600);
-    } catch (e) {
-      plaintext.destroy();
-      throw e;
-    }
-    const file = new PackageFile(fd, () => input.stop());
-    try {
-      await pipeline(
-        input,
-        encrypter().encryptStream(opts.keyring, {
-          encryptionContext: opts.context,
-          suiteId: SUITE_IDS[opts.suite ?? "signed"],
-          frameLength: opts.frameLength ?? DEFAULT_FRAME_LENGTH,
-        }),
-        file,
-      );
+      if (isPlaintextFile(plaintext)) file = await openPlaintextFile(plaintext, frameLength);
+      written = await sealPackage(file ?? streamSource(plaintext as Readable), tmp, {
+        keyring: opts.keyring,
+        context: opts.context,
+        suiteId: SUITE_IDS[opts.suite ?? "signed"],
+        frameLength,
+        maxEncryptedDataKeys: MAX_DATA_KEYS,
+      });
+      await file?.finish();
     } finally {
-      await file.settle();
-      await closeFile(fd);
+      if (file) await file.close();
+      else if (!isPlaintextFile(plaintext)) plaintext.destroy();
     }
-    if (file.error) throw file.error;
-    if (input.failure) throw input.failure;
-    written = { digest: file.digest(), size: file.bytes };
   });
   return written as Written;
 }

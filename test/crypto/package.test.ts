@@ -182,7 +182,6 @@ describe.each(SUITES)("round trips, $suite suite", ({ suite, id, signed }) => {
 
 test("64 MB in 1 MiB frames round-trips", async () => {
   const plain = bytes(64 * 1024 * 1024 + 7, "big");
-  const t0 = Date.now();
   const pkg = await encrypt(plain, { frameLength: 1 << 20 });
   const { document } = await inspectPackage(pkg.path, "big");
   expect(document.body).toMatchObject({ complete: true, frames: 65, problem: null });
@@ -190,7 +189,6 @@ test("64 MB in 1 MiB frames round-trips", async () => {
   const d = await tryDecrypt(pkg.path);
   if (!d.ok) throw d.error;
   expect(d.plain.equals(plain)).toBe(true);
-  expect(Date.now() - t0).toBeLessThan(30_000);
 });
 
 // ---------------------------------------------------------------------------------------------
