@@ -22,7 +22,7 @@ import {
 } from "./context";
 import { PackageFormatError, checkStructure } from "./message";
 import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
-import { writeAtomicallyFrom } from "../fs/atomic";
+import { closedStream, writeAtomicallyFrom } from "../fs/atomic";
 import { esdkDecrypt, esdkMaterials } from "./esdk";
 import { PlaintextFile, PlaintextSource, openPlaintextFile, sealPackage } from "./package-writer";
 
@@ -257,12 +257,19 @@ export async function decryptToFile(
         refusal = contextProblem(context, opts.expect);
         if (refusal) dec.destroy(new PackageRefusedError(refusal));
       });
-      await pipeline(
-        createReadStream(path, { highWaterMark: 1 << 20 }),
-        tap(hash, count),
-        dec,
-        createWriteStream(tmp, { mode: 0o600, flags: "wx" }),
-      );
+      const out = createWriteStream(tmp, { mode: 0o600, flags: "wx" });
+      try {
+        await pipeline(
+          createReadStream(path, { highWaterMark: 1 << 20 }),
+          tap(hash, count),
+          dec,
+          out,
+        );
+      } catch (e) {
+        // Its lazy open may still be under way: the cleanup must find the file it creates.
+        await closedStream(out);
+        throw e;
+      }
       try {
         opts.beforeCommit?.(context);
       } catch (e) {

@@ -104,6 +104,9 @@ export function writeFileAtomic(
 /**
  * Streams into a temporary name (`write` creates it, e.g. createWriteStream(tmp, {flags: "wx"})),
  * then commits it to `target` as writeFileAtomic does. On any failure the temporary file goes.
+ * `write` must settle only once every handle it opened on `tmp` is closed (see closedStream): a
+ * write stream opens its file lazily, and an open that completes after the cleanup would leave
+ * the temporary file behind.
  */
 export async function writeAtomicallyFrom(
   target: string,
@@ -306,4 +309,13 @@ export function replaceDirAtomically(target: string, build: (tmp: string) => voi
   }
   fsyncDir(parent);
   if (old) rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Resolves once `stream` has closed (its file handle, if it opened one, released): await it
+ * before letting a failed write go up, so the cleanup that follows finds the file it created.
+ */
+export function closedStream(stream: NodeJS.EventEmitter & { closed?: boolean }): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => stream.once("close", () => resolve()));
 }

@@ -19,6 +19,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import {
   replaceDirAtomically,
+  closedStream,
   writeAtomicallyFrom,
   writeFileAtomic,
 } from "../../handlers/fs/atomic";
@@ -181,9 +182,15 @@ describe("writeAtomicallyFrom (streams)", () => {
       throw new Error("source went away");
     }
     await expect(
-      writeAtomicallyFrom(target, { mode: 0o600, exact: true }, (tmp) =>
-        pipeline(Readable.from(broken()), createWriteStream(tmp, { flags: "wx" })),
-      ),
+      writeAtomicallyFrom(target, { mode: 0o600, exact: true }, async (tmp) => {
+        const out = createWriteStream(tmp, { flags: "wx" });
+        try {
+          await pipeline(Readable.from(broken()), out);
+        } catch (e) {
+          await closedStream(out); // the contract: settle once the file is closed
+          throw e;
+        }
+      }),
     ).rejects.toThrow("source went away");
     expect(readFileSync(target, "utf8")).toBe("previous");
     expect(readdirSync(d)).toEqual(["out.dcm"]);
