@@ -4,65 +4,43 @@
  * package digest only.
  */
 import { createHash } from "node:crypto";
-import {
-  BigIntStats,
-  createReadStream,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-} from "node:fs";
+import { createReadStream, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import {
   CTX,
-  ContextError,
   DEFAULT_FRAME_LENGTH,
   ExpectationError,
-  InputChangedError,
   Keyring,
   KeyringError,
   MODALITY_RE,
-  PRODUCER,
   PackageFormatError,
   PackageRefusedError,
   SuiteChoice,
-  buildContext,
   datasetIdProblem,
   decryptToFile,
   digestWorker,
-  encryptToFile,
   inspectPackage,
   kmsKeyring,
   localKeyring,
-  pixelDigest,
   prepareEncryption,
   stopDigestWorker,
 } from "../handlers/crypto";
-import type { DeidentifiedFacts } from "../handlers/dicom";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
 import { CheckResult, summarize } from "../policies/engine/result";
 import { AuditEvent, validateEvent } from "../handlers/audit/schema";
 import type { AuditFlags, Trail } from "./audit-trail";
 import { UsageError, errnoCode, fsError } from "./errors";
+import { type Prepared, encryptPreparedFile, prepareFile } from "../handlers/job/encrypt-file";
 import { displayPath, listInputs, realPathOf } from "./paths";
 
 // Loaded when first needed, not with this module: `imgsec encrypt` starts its first pixel digest
-// (the critical path) before the audit log's modules load, and while the DICOM reader loads. The
-// DICOM modules are those the handlers/dicom index re-exports, without the de-identifier itself.
-let inspectModule: typeof import("../handlers/dicom/inspect") | undefined;
-const dicomReader = async () => ({
-  ...(inspectModule ??= await import("../handlers/dicom/inspect")),
-  ...(await import("../handlers/dicom/source")),
-});
+// (the critical path, handlers/job/encrypt-file.ts) before the audit log's modules load.
 const dicomPolicy = async () => ({
   ...(await import("../handlers/dicom/options")),
   ...(await import("../handlers/dicom/policy")),
 });
 const openTrail = async (...args: Parameters<typeof import("./audit-trail").openTrail>) =>
   (await import("./audit-trail")).openTrail(...args);
-const notDeidentified = (e: unknown): e is Error =>
-  inspectModule !== undefined && e instanceof inspectModule.NotDeidentifiedError;
-
 export const PACKAGE_EXT = ".imgsec";
 
 async function fileDigest(path: string): Promise<string> {
@@ -178,40 +156,6 @@ function checkedEvent(event: AuditEvent): AuditEvent {
 // A stand-in for the package digest, known only once the package is written: same form.
 const DIGEST_PLACEHOLDER = `sha256:${"0".repeat(64)}`;
 
-/** What encrypt learns of a file before encrypting it: its facts, and its pixel digest under way. */
-type Prepared =
-  | { facts: DeidentifiedFacts; size: number; stat: BigIntStats; pixelDigest: Promise<string> }
-  | { error: unknown };
-
-async function prepareFile(
-  file: string,
-  modality: string | undefined,
-  pseudonymizationKey: Buffer,
-): Promise<Prepared> {
-  // Taken before anything is read: the encryption pass refuses a file changed since (its pixel
-  // digest would not be the one of the pixels encrypted).
-  const stat = statSync(file, { bigint: true });
-  const { fileSource, inspectDeidentified, NotDeidentifiedError } = await dicomReader();
-  const src = await fileSource(file);
-  let facts;
-  const size = src.size;
-  try {
-    facts = await inspectDeidentified(src);
-  } finally {
-    await src.close();
-  }
-  const pixel = facts.pixel ? { start: facts.pixel.valueStart, end: facts.pixel.end } : null;
-  const digest =
-    modality !== undefined && modality !== facts.modality
-      ? Promise.reject(
-          new NotDeidentifiedError("--modality differs from the file's Modality (0008,0060)"),
-        )
-      : pixelDigest(file, pixel, pseudonymizationKey);
-  // Awaited in turn by the loop; a failure is reported there, never as an unhandled rejection.
-  digest.catch(() => undefined);
-  return { facts, size, stat, pixelDigest: digest };
-}
-
 // ---------------------------------------------------------------------------------------------
 export interface EncryptCliOptions extends KeyFlags {
   dataset: string;
@@ -260,8 +204,7 @@ export async function runEncrypt(
   // log are set up, so the two overlap; each next file is inspected and digested while the one
   // before it is encrypted.
   if (files.length > 0) digestWorker();
-  const prepare = (file: string): Promise<Prepared> =>
-    prepareFile(file, opts.modality, pseudo.key).catch((e: unknown) => ({ error: e }));
+  const prepare = (file: string): Promise<Prepared> => prepareFile(file, opts.modality, pseudo.key);
   const ahead = new Map<number, Promise<Prepared>>();
   let keyring: Keyring;
   let trail: Trail;
@@ -290,68 +233,33 @@ export async function runEncrypt(
     const { dir } = createOutput(output, target, opts.showPaths);
     for (let i = 0; i < files.length; i++) {
       const name = safeName(files[i], i, root);
-      let report: FileReport;
-      let objects: { kind: "instance"; uid: string }[] = [];
-      try {
-        const prepared = await (ahead.get(i) ?? prepare(files[i]));
-        ahead.delete(i);
-        if ("error" in prepared) throw prepared.error;
-        const { facts, size } = prepared;
-        objects = [{ kind: "instance", uid: facts.sopInstanceUid }];
-        const context = buildContext({
-          datasetId: opts.dataset,
-          modality: facts.modality,
-          policyHash: facts.policyHash,
-          pixelDigest: await prepared.pixelDigest,
-          producer: PRODUCER,
-        });
-        const event = (digest: string, size: number): AuditEvent => ({
-          op: "encrypt",
-          outcome: "ok",
-          objects: [...objects, { kind: "package", digest }, { kind: "dataset", id: opts.dataset }],
-          details: { suite, bytes: size },
-        });
-        checkedEvent(event(DIGEST_PLACEHOLDER, 0));
-        const outName = `${facts.sopInstanceUid}${PACKAGE_EXT}`;
-        const out = dir ? join(output, outName) : output;
-        // The next file is inspected and digested while this one is encrypted.
-        if (i + 1 < files.length) ahead.set(i + 1, prepare(files[i + 1]));
-        const written = await encryptToFile(
-          { path: files[i], unchangedSince: prepared.stat },
-          out,
-          {
-            keyring: keyring.keyring,
-            context,
-            suite,
-            frameLength,
-          },
-        );
-        bytes += size;
-        report = {
+      const preparing = ahead.get(i) ?? prepare(files[i]);
+      ahead.delete(i);
+      await preparing; // never rejects: a problem is the file's outcome
+      // The next file is inspected and digested while this one is encrypted.
+      if (i + 1 < files.length) ahead.set(i + 1, prepare(files[i + 1]));
+      const outcome = await encryptPreparedFile(
+        files[i],
+        preparing,
+        (uid) => (dir ? join(output, `${uid}${PACKAGE_EXT}`) : output),
+        {
+          dataset: opts.dataset,
+          suite,
+          frameLength,
+          keyring: keyring.keyring,
+          audit: (e) => trail.append(e),
+        },
+      );
+      if (outcome.status === "encrypted") {
+        bytes += outcome.bytesIn;
+        const outName = `${outcome.uid}${PACKAGE_EXT}`;
+        reports.push({
           input: name,
           status: "encrypted",
-          output: dir ? outName : out,
-          package: written.digest,
-        };
-        await trail.append(event(written.digest, written.size));
-      } catch (e) {
-        if (notDeidentified(e) || e instanceof ContextError)
-          report = { input: name, status: "refused", reason: e.message };
-        else if (e instanceof InputChangedError)
-          report = { input: name, status: "failed", reason: e.message };
-        else {
-          const reason = ioReason(e, files[i]);
-          if (reason === undefined) throw e;
-          report = { input: name, status: "failed", reason };
-        }
-        await trail.append({
-          op: "encrypt",
-          outcome: report.status === "refused" ? "refused" : "failed",
-          objects,
-          details: { reason: report.status },
+          output: dir ? outName : output,
+          package: outcome.digest,
         });
-      }
-      reports.push(report);
+      } else reports.push({ input: name, status: outcome.status, reason: outcome.reason });
     }
   } finally {
     // A read ahead still under way ends before the key it uses is zeroed.

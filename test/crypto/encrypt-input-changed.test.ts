@@ -11,8 +11,8 @@ import { runCli } from "../helpers/cli";
 import { generateCtSeries } from "../dicom/corpus/generator";
 import { newKeyFile, removeTmp, tmp } from "./fixtures";
 
-jest.mock("../../handlers/crypto", () => {
-  const actual = jest.requireActual("../../handlers/crypto");
+jest.mock("../../handlers/crypto/package", () => {
+  const actual = jest.requireActual("../../handlers/crypto/package");
   return {
     ...actual,
     encryptToFile: jest.fn(async () => {
@@ -21,7 +21,7 @@ jest.mock("../../handlers/crypto", () => {
   };
 });
 
-// After the mock: cli/packages imports the replaced encryptToFile.
+// After the mock: the per-file job (handlers/job/encrypt-file.ts) imports the replaced encryptToFile.
 import { runEncrypt } from "../../cli/packages";
 
 afterAll(removeTmp);
