@@ -21,6 +21,17 @@ const showPathsOption = () =>
     "name inputs by path in the summary and errors (paths may hold PHI; default: by position)",
   );
 
+// The de-identification options, shared by deid and run.
+const deidOptionOption = () =>
+  new Option(
+    "--option <name>",
+    "a PS3.15 option, repeatable (e.g. retain-longitudinal-modified-dates)",
+  )
+    .argParser(collect)
+    .default([]);
+const profileOption = () =>
+  new Option("--profile <name>", "a named option set: strict (default), research");
+
 const formatOption = () =>
   new Option("--format <format>", "output format").choices(["text", "json"]).default("text");
 
@@ -128,13 +139,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description("de-identify DICOM files (PS3.15 Basic Profile and options) into a folder")
     .argument("<input>", "a DICOM file or a folder (walked recursively)")
     .argument("<output>", "output folder; files are named by their new SOP Instance UID")
-    .option(
-      "--option <name>",
-      "a PS3.15 option, repeatable (e.g. retain-longitudinal-modified-dates)",
-      collect,
-      [],
-    )
-    .option("--profile <name>", "a named option set: strict (default), research")
+    .addOption(deidOptionOption())
+    .addOption(profileOption())
     .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
     .option(
       "--map-out <file>",
@@ -165,13 +171,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument("<input>", "a folder of identified DICOM files (walked recursively; never changed)")
     .argument("<output>", "output folder: packages named <SOP Instance UID>.imgsec")
     .requiredOption("--dataset <id>", "dataset id recorded in the encryption context (no PHI)")
-    .option(
-      "--option <name>",
-      "a PS3.15 option, repeatable (e.g. retain-longitudinal-modified-dates)",
-      collect,
-      [],
-    )
-    .option("--profile <name>", "a named option set: strict (default), research")
+    .addOption(deidOptionOption())
+    .addOption(profileOption())
     .option("--keys <file>", "key file (default: $IMGSEC_KEYS, then .imgsec/keys.json)")
     .option(
       "--kms-key <arn>",
