@@ -130,8 +130,11 @@ Module._extensions[".node"] = function loadWithCompat(module, filename) {
     const copy = join(OUT_DIR, `fuzzer-linux-x64-${digest}.node`);
     if (!existsSync(copy)) {
       mkdirSync(OUT_DIR, { recursive: true });
-      writeFileSync(`${copy}.tmp`, patch(original));
-      renameSync(`${copy}.tmp`, copy);
+      // A temporary name of this process's own: the fuzz targets start at once, and each may
+      // patch the addon; the renames then race harmlessly (same bytes), never on one tmp file.
+      const tmp = `${copy}.${process.pid}.tmp`;
+      writeFileSync(tmp, patch(original));
+      renameSync(tmp, copy);
     }
     if (!notified && process.env.IMGSEC_FUZZ_QUIET !== "1") {
       notified = true;
