@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
-import type { SingleBar } from "cli-progress";
+import { progressBar } from "./progress";
 import {
   OPTION_NAMES,
   OptionName,
@@ -116,16 +116,6 @@ function loadMapping(path: string, showPaths: boolean | undefined): PseudonymMap
   }
 }
 
-/** The progress bar of a terminal: cli-progress loads only then. */
-function progressBar(): SingleBar {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { SingleBar: Bar, Presets } = require("cli-progress") as typeof import("cli-progress");
-  return new Bar(
-    { format: "deid [{bar}] {value}/{total} files | {eta_formatted} left", hideCursor: true },
-    Presets.shades_classic,
-  );
-}
-
 /** Whether the run has findings (exit 1): anything but de-identified or duplicate inputs. */
 export function deidHasFindings(s: DeidSummary): boolean {
   return s.conflicts + s.quarantined + s.rejected > 0;
@@ -171,7 +161,7 @@ export async function runDeid(
   }
   const outcomes: FileOutcome[] = new Array(files.length);
   const config: WorkerConfig = { outDir: resolve(output), options, pseudonymizationKey: key };
-  const bar = process.stderr.isTTY && files.length > 1 ? progressBar() : undefined;
+  const bar = process.stderr.isTTY && files.length > 1 ? progressBar("deid") : undefined;
   const started = process.hrtime.bigint();
   let existingOutputs = 0;
   try {

@@ -6,7 +6,7 @@
  */
 import { lstatSync, statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
-import type { SingleBar } from "cli-progress";
+import { progressBar } from "./progress";
 import { datasetIdProblem } from "../handlers/crypto/context";
 import { localKeyring, kmsKeyring, KeyringError, type Keyring } from "../handlers/crypto/keyrings";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
@@ -29,15 +29,6 @@ export interface RunCliOptions extends AuditFlags {
 export interface RunReport extends LocalRunReport {
   audit: string;
   keyring: string;
-}
-
-function progressBar(): SingleBar {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { SingleBar: Bar, Presets } = require("cli-progress") as typeof import("cli-progress");
-  return new Bar(
-    { format: "run [{bar}] {value}/{total} files | {eta_formatted} left", hideCursor: true },
-    Presets.shades_classic,
-  );
 }
 
 export async function runRun(
@@ -87,7 +78,7 @@ export async function runRun(
     zeroize(pseudo.key);
     throw e;
   });
-  const bar = process.stderr.isTTY && keys.length > 1 ? progressBar() : undefined;
+  const bar = process.stderr.isTTY && keys.length > 1 ? progressBar("run") : undefined;
   let report: LocalRunReport;
   try {
     bar?.start(keys.length, 0);

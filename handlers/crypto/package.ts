@@ -32,7 +32,8 @@ export { InputChangedError, type PlaintextFile } from "./package-writer";
 export const DEFAULT_FRAME_LENGTH = 4 << 20;
 /** Decrypt refuses larger frames: each frame is held in memory once while it authenticates. */
 export const MAX_FRAME_LENGTH = 16 << 20;
-const MAX_DATA_KEYS = 16;
+/** Data keys (wrapping keys) a message may carry: on encrypt, and accepted on decrypt. */
+export const MAX_DATA_KEYS = 16;
 
 // Built on first use: encrypt never loads the decrypt side of the ESDK.
 let decryptClient: ReturnType<ReturnType<typeof esdkDecrypt>["buildDecrypt"]> | undefined;
@@ -43,7 +44,7 @@ const decrypter = () =>
   }));
 
 export type SuiteChoice = "signed" | "unsigned";
-const SUITE_IDS: Record<SuiteChoice, AlgorithmSuiteIdentifier> = {
+export const SUITE_IDS: Record<SuiteChoice, AlgorithmSuiteIdentifier> = {
   signed: SIGNED_SUITE as AlgorithmSuiteIdentifier,
   unsigned: UNSIGNED_SUITE as AlgorithmSuiteIdentifier,
 };

@@ -2,6 +2,13 @@ import { hkdfSync } from "node:crypto";
 import { zeroize } from "../keys/keyfile";
 import { DigestWorker, digestWorker } from "./digest-worker";
 
+/** The pixel digest's HMAC key, derived (HKDF-SHA256) from the pseudonymization key; zero it. */
+export function pixelDigestKey(pseudonymizationKey: Buffer): Buffer {
+  return Buffer.from(
+    hkdfSync("sha256", pseudonymizationKey, Buffer.alloc(0), "imgsec/pixel-digest/v1", 32),
+  );
+}
+
 /**
  * A keyed digest of the pixel data: HMAC-SHA256 under a key derived (HKDF) from the
  * pseudonymization key. A plain hash would let anyone holding a copy of a known image find its
@@ -19,9 +26,7 @@ export async function pixelDigest(
 ): Promise<string> {
   const derived = Buffer.from(new SharedArrayBuffer(32));
   try {
-    const bytes = Buffer.from(
-      hkdfSync("sha256", pseudonymizationKey, Buffer.alloc(0), "imgsec/pixel-digest/v1", 32),
-    );
+    const bytes = pixelDigestKey(pseudonymizationKey);
     bytes.copy(derived);
     zeroize(bytes);
     return await worker.hmac(path, range ?? { start: 0, end: 0 }, derived);

@@ -11,17 +11,15 @@
  */
 import { createHash } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
-import type { AlgorithmSuiteIdentifier, KeyringNode } from "@aws-crypto/client-node";
+import type { KeyringNode } from "@aws-crypto/client-node";
 import { esdkEncrypt, esdkMaterials } from "./esdk";
 import { validateContext, type EncryptionContext } from "./context";
-import { SIGNED_SUITE, UNSIGNED_SUITE } from "./suites";
-
-export type StreamSuite = "signed" | "unsigned";
+import { DEFAULT_FRAME_LENGTH, MAX_DATA_KEYS, SUITE_IDS, type SuiteChoice } from "./package";
 
 export interface PackageStreamOptions {
   keyring: KeyringNode;
   context: EncryptionContext;
-  suite?: StreamSuite;
+  suite?: SuiteChoice;
   /** Frame length in bytes (default 4 MiB, as `imgsec encrypt`). */
   frameLength?: number;
 }
@@ -33,7 +31,6 @@ export interface PackageStream {
   written: Promise<{ digest: string; size: number }>;
 }
 
-const MAX_DATA_KEYS = 16;
 let client: ReturnType<ReturnType<typeof esdkEncrypt>["buildEncrypt"]> | undefined;
 const encrypter = () =>
   (client ??= esdkEncrypt().buildEncrypt({
@@ -66,10 +63,8 @@ export function packageStream(
 
   const esdk = encrypter().encryptStream(opts.keyring, {
     encryptionContext: opts.context,
-    suiteId: (opts.suite === "unsigned"
-      ? UNSIGNED_SUITE
-      : SIGNED_SUITE) as AlgorithmSuiteIdentifier,
-    frameLength: opts.frameLength ?? 4 << 20,
+    suiteId: SUITE_IDS[opts.suite ?? "signed"],
+    frameLength: opts.frameLength ?? DEFAULT_FRAME_LENGTH,
   });
   input.pipe(esdk);
 

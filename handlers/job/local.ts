@@ -11,7 +11,7 @@ import type { KeyringNode } from "@aws-crypto/client-node";
 import type { OptionName } from "../dicom";
 import { LocalObjectStore } from "../store/local";
 import { StoreError } from "../store/types";
-import type { StreamSuite } from "../crypto/stream";
+import type { SuiteChoice } from "../crypto/package";
 import { JOB_OUTCOMES, type JobOutcome, TransientError, processObject } from "./process";
 
 export interface LocalRunOptions {
@@ -20,7 +20,7 @@ export interface LocalRunOptions {
   /** 32 bytes; not zeroed here (the caller owns it). */
   pseudonymizationKey: Buffer;
   keyring: KeyringNode;
-  suite?: StreamSuite;
+  suite?: SuiteChoice;
   audit(event: AuditEvent): Promise<unknown>;
   /** Called after each input. */
   onProgress?(done: number, total: number): void;

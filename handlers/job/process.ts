@@ -18,7 +18,9 @@ import type { AuditEvent, AuditObject } from "../audit/schema";
 import { validateEvent } from "../audit/schema";
 import { PRODUCER } from "../crypto/version";
 import { buildContext } from "../crypto/context";
-import { packageStream, type StreamSuite } from "../crypto/stream";
+import { packageStream } from "../crypto/stream";
+import { pixelDigestKey } from "../crypto/pixel-digest";
+import type { SuiteChoice } from "../crypto/package";
 import {
   type DeidResult,
   NotDeidentifiedError,
@@ -93,7 +95,7 @@ export interface JobContext {
   /** 32 bytes; the job derives its digests' keys from it and zeroes those copies. */
   pseudonymizationKey: Buffer;
   keyring: KeyringNode;
-  suite?: StreamSuite;
+  suite?: SuiteChoice;
   frameLength?: number;
   /** Appends one audit event (validated first: an event the log would refuse fails the job). */
   audit(event: AuditEvent): Promise<unknown>;
@@ -130,7 +132,8 @@ async function digests(
   pixel: { start: number; end: number } | null,
   key: Buffer,
 ): Promise<{ pixel: string; content: string }> {
-  const pixelKey = derive(key, "imgsec/pixel-digest/v1");
+  // The same key as `imgsec encrypt`'s pixel digest: the packages' contexts agree.
+  const pixelKey = pixelDigestKey(key);
   const contentKey = derive(key, "imgsec/content-digest/v1");
   try {
     const px = createHmac("sha256", pixelKey);

@@ -329,6 +329,31 @@ export function initKeyFile(path: string, opts: { force?: boolean } = {}): InitR
 }
 
 /**
+ * One key entry (`{alg, material, id}`) of a key file or of the pipeline's secret, decoded from
+ * its base64 bytes straight into a Buffer: null (nothing kept) when its algorithm, length or id is
+ * not the purpose's.
+ */
+export function decodeKeyEntry(
+  buf: Buffer,
+  entry: JsonNode,
+  purpose: KeyPurpose,
+): { key: Buffer; id: string } | null {
+  const spec = KEY_PURPOSES[purpose];
+  const material = member(entry, "material");
+  const key = material?.type === "string" ? base64Bytes(buf, material) : Buffer.alloc(0);
+  const id = stringValue(buf, member(entry, "id"));
+  if (
+    stringValue(buf, member(entry, "alg")) !== spec.alg ||
+    key.length !== spec.bytes ||
+    keyId(purpose, key) !== id
+  ) {
+    key.fill(0);
+    return null;
+  }
+  return { key, id };
+}
+
+/**
  * Loads one purpose's key. Refuses a file that is group- or world-accessible, malformed, or
  * lacks the purpose. The caller zeroes the returned Buffer when done.
  *
@@ -345,21 +370,12 @@ export function loadKey(path: string, purpose: KeyPurpose): { key: Buffer; id: s
       throw new KeyFileError(
         `key file ${path} has no ${purpose} key: add it with \`imgsec keys init\` (existing keys are kept)`,
       );
-    const spec = KEY_PURPOSES[purpose];
-    const material = member(stored, "material");
-    const key = material?.type === "string" ? base64Bytes(buf, material) : Buffer.alloc(0);
-    const id = stringValue(buf, member(stored, "id"));
-    if (
-      stringValue(buf, member(stored, "alg")) !== spec.alg ||
-      key.length !== spec.bytes ||
-      keyId(purpose, key) !== id
-    ) {
-      key.fill(0);
+    const entry = decodeKeyEntry(buf, stored, purpose);
+    if (!entry)
       throw new KeyFileError(
         `key file ${path}: the ${purpose} key is damaged (wrong algorithm, length or id)`,
       );
-    }
-    return { key, id };
+    return entry;
   } finally {
     buf.fill(0);
   }

@@ -30,14 +30,13 @@ import {
 import { EventEmitter } from "node:events";
 import {
   JsonBytesError,
-  base64Bytes,
   base64Encode,
   member,
   numberValue,
   parseJsonBytes,
   stringValue,
 } from "./json-bytes";
-import { KEY_PURPOSES, keyId, loadKey, zeroize } from "./keyfile";
+import { KEY_PURPOSES, decodeKeyEntry, loadKey, zeroize } from "./keyfile";
 
 /** The purposes a secret holds: the HMAC keys that KMS cannot stand in for here. */
 export const SECRET_PURPOSES = ["pseudonymization", "audit"] as const;
@@ -224,19 +223,9 @@ export function parseSecretKeys(
     for (const purpose of purposes) {
       const entry = member(keys, purpose);
       if (!entry || entry.type !== "object") throw bad(`has no ${purpose} key`);
-      const spec = KEY_PURPOSES[purpose];
-      const material = member(entry, "material");
-      const key = material?.type === "string" ? base64Bytes(buf, material) : Buffer.alloc(0);
-      const id = stringValue(buf, member(entry, "id"));
-      if (
-        stringValue(buf, member(entry, "alg")) !== spec.alg ||
-        key.length !== spec.bytes ||
-        keyId(purpose, key) !== id
-      ) {
-        key.fill(0);
-        throw bad(`has a damaged ${purpose} key (wrong algorithm, length or id)`);
-      }
-      out.push([purpose, { key, id }]);
+      const decoded = decodeKeyEntry(buf, entry, purpose);
+      if (!decoded) throw bad(`has a damaged ${purpose} key (wrong algorithm, length or id)`);
+      out.push([purpose, decoded]);
     }
   } catch (e) {
     for (const [, k] of out) k.key.fill(0);
