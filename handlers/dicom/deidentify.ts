@@ -256,6 +256,10 @@ async function run(src: ByteSource, s: Settings): Promise<DeidResult> {
   const top = layout.header;
   const sopInstance = text(find(top, TAG.SOPInstanceUID));
   if (!sopInstance) return { status: "rejected", reason: "no SOP Instance UID in the data set" };
+  // SOP Instance UID is VM 1: several values would each be mapped, and the output would not be
+  // the one object its name and its file meta claim.
+  if (sopInstance.includes("\\"))
+    return { status: "rejected", reason: "SOP Instance UID has more than one value" };
   // A kept UID names the output file: anything but digits and dots could reach outside the folder.
   if (s.options.has("retain-uids") && !UID_RE.test(sopInstance))
     return { status: "rejected", reason: "SOP Instance UID is not a valid UID" };

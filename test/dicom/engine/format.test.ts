@@ -66,6 +66,7 @@ const REASONS = new Set([
   "invalid encapsulated pixel data item",
   "sequences nested too deeply",
   "no SOP Instance UID in the data set",
+  "SOP Instance UID has more than one value",
   "no SOP Class UID",
   "cannot read the input",
 ]);
@@ -265,6 +266,18 @@ describe("bad input is rejected with a fixed reason, never thrown", () => {
     expect(await run(part10(ds))).toEqual({
       status: "rejected",
       reason: "no SOP Instance UID in the data set",
+    });
+  });
+
+  test("an object whose SOP Instance UID has several values is rejected (found by fuzzing)", async () => {
+    const ds = fakeCt();
+    ds["00080018"] = {
+      vr: "UI",
+      Value: ["1.2.826.0.1.3680043.10.999.1", "1.2.826.0.1.3680043.10.999.2"],
+    };
+    expect(await run(part10(ds))).toEqual({
+      status: "rejected",
+      reason: "SOP Instance UID has more than one value",
     });
   });
 
