@@ -6,7 +6,7 @@ import type {
   AuditPublicKeyCliOptions,
   AuditVerifyCliOptions,
 } from "./audit-run";
-import { summarize } from "../policies/engine/result";
+import { summarize } from "../handlers/results/result";
 import { writeOutFile } from "./fs-atomic";
 
 // The work lives in audit-run.ts, imported when a subcommand runs: defining the commands stays cheap.

@@ -12,7 +12,7 @@ import {
 } from "../policies/engine/formats";
 import { loadStacks, UnusableInputError } from "../policies/engine/normalize";
 import { projectRoot } from "../policies/engine/paths";
-import { CheckResult, summarize } from "../policies/engine/result";
+import { CheckResult, summarize } from "../handlers/results/result";
 import { applyWaivers } from "../policies/engine/waivers";
 import { AuditFlags, openTrail } from "./audit-trail";
 

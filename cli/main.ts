@@ -118,7 +118,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         if (opts.out) {
           writeOutFile(opts.out, text);
           const { verdictLine } = await import("../policies/engine/formats");
-          const { summarize } = await import("../policies/engine/result");
+          const { summarize } = await import("../handlers/results/result");
           process.stderr.write(
             `${verdictLine(summarize(report.results), report.unknownMode)} (report: ${opts.out})\n`,
           );

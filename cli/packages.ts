@@ -26,7 +26,7 @@ import {
   stopDigestWorker,
 } from "../handlers/crypto";
 import { keyFilePath, loadKey, zeroize } from "../handlers/keys/keyfile";
-import { CheckResult, summarize } from "../policies/engine/result";
+import { CheckResult, summarize } from "../handlers/results/result";
 import { AuditEvent, validateEvent } from "../handlers/audit/schema";
 import type { AuditFlags, Trail } from "./audit-trail";
 import { UsageError, errnoCode, fsError } from "./errors";

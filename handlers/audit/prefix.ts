@@ -8,7 +8,7 @@
  * from tampering.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import { CheckResult } from "../../policies/engine/result";
+import { CheckResult } from "../results/result";
 import { AuditHead } from "./anchor";
 import { AuditLogError } from "./errors";
 import { AUDIT_RULES, AuditRuleKey, result } from "./rules";

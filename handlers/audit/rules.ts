@@ -1,4 +1,4 @@
-import { CheckResult, Severity } from "../../policies/engine/result";
+import { CheckResult, Severity } from "../results/result";
 
 /** Rule metadata for `imgsec audit verify` results (same shape as every imgsec check). */
 export interface AuditRule {

@@ -8,7 +8,7 @@
 import { KeyObject } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { keyId } from "../keys/keyfile";
-import { CheckResult } from "../../policies/engine/result";
+import { CheckResult } from "../results/result";
 import {
   canonical,
   canonicalLine,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "./paths";
-import { Severity } from "./result";
+import { Severity } from "../../handlers/results/result";
 
 /** One rule's metadata, extracted from its METADATA block at build time (scripts/build-policies.js). */
 export interface RuleMeta {

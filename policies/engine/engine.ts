@@ -4,7 +4,7 @@ import { loadPolicySync } from "@open-policy-agent/opa-wasm";
 import { loadCatalog, RuleMeta } from "./catalog";
 import { NormalizedStack } from "./normalize";
 import { projectRoot } from "./paths";
-import { CheckResult } from "./result";
+import { CheckResult } from "../../handlers/results/result";
 
 export type LoadedPolicy = ReturnType<typeof loadPolicySync>;
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { RuleMeta } from "./catalog";
-import { CheckResult, SEVERITY_ORDER, Summary, summarize } from "./result";
+import { CheckResult, SEVERITY_ORDER, Summary, summarize } from "../../handlers/results/result";
 import { Waiver } from "./waivers";
 
 /**

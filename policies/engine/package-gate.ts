@@ -12,7 +12,7 @@ import { RuleMeta } from "./catalog";
 import { LoadedPolicy, completeResults, distDir, evaluateEntrypoint, readBundle } from "./engine";
 import { UnusableInputError } from "./normalize";
 import { projectRoot } from "./paths";
-import { CheckResult } from "./result";
+import { CheckResult } from "../../handlers/results/result";
 
 export const PACKAGE_ENTRYPOINT = "imgsec/package/main/results";
 

@@ -1,4 +1,4 @@
-import { CheckResult } from "./result";
+import { CheckResult } from "../../handlers/results/result";
 
 /** A waiver: `resource` may use `*`; `stack` limits it to one stack; valid through `expires` (UTC). */
 export interface Waiver {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../stacks/app";
 import { resolveEnvironments } from "../../stacks/config";
-import { CheckResult } from "../../policies/engine/result";
+import { CheckResult } from "../../handlers/results/result";
 import { DeploymentGate, Params, defaultParams } from "../../policies/engine/engine";
 import { normalizeDocument } from "../../policies/engine/normalize";
 import { FIXTURE_EVALUATION_DATE, pipelineFixture } from "./pipeline-fixture";
