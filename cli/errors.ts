@@ -2,6 +2,7 @@ import { ImgsecConfigError } from "../modules/errors";
 import { UnusableInputError } from "../policies/engine/normalize";
 import { KeyFileError } from "../handlers/keys/keyfile";
 import { AuditLogError } from "../handlers/audit/errors";
+import { AttestationsError, ReportDirError, ReportUsageError } from "../compliance/report/errors";
 
 /** Exit codes shared by every subcommand. */
 export const EXIT_OK = 0;
@@ -51,7 +52,10 @@ export function isExpected(e: unknown): e is Error {
     e instanceof ImgsecConfigError ||
     e instanceof UnusableInputError ||
     e instanceof KeyFileError ||
-    e instanceof AuditLogError
+    e instanceof AuditLogError ||
+    e instanceof AttestationsError ||
+    e instanceof ReportDirError ||
+    e instanceof ReportUsageError
   );
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { writeOutFile } from "./fs-atomic";
 import { auditCommand } from "./audit";
 import { keysCommand } from "./keys";
+import { reportCommand } from "./report";
 import { EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, UsageError, isExpected, oneLine } from "./errors";
 
 // Shared by every command that records in the audit log.
@@ -41,6 +42,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       "HIPAA-grade medical imaging on AWS: infrastructure, policy checks, de-identification, encryption, audit",
     )
     .exitOverride()
+    // Options after a subcommand are the subcommand's (`report verify --keys` is verify's).
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   program
@@ -133,6 +136,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program.addCommand(keysCommand(setExit));
   program.addCommand(auditCommand(setExit));
+  program.addCommand(reportCommand(setExit));
 
   program
     .command("deid")
@@ -301,7 +305,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-/** keys → synth → check → run (deid + encrypt + audit) → verify-package → audit verify. */
+/** keys → synth → check → run (deid + encrypt + audit) → verify-package → audit verify → report. */
 async function runDemo(out: string): Promise<number> {
   const { synth } = await import("./synth");
   const { formatSummary } = await import("../stacks/summary");
@@ -354,8 +358,29 @@ async function runDemo(out: string): Promise<number> {
     process.stdout.write(`\n${formatHead(audit.head)}\n`);
   }
 
+  step(
+    "7. report: the auditors' compliance report over all of it (the stacks, the audit log, the packages, the SAMPLE attestations in samples/attestations.yaml)",
+  );
+  const { formatReportText, runReport } = await import("./report");
+  const rep = await runReport({
+    iac: [out],
+    auditLog: trailPath({}),
+    packages: ["packages"],
+    acceptPolicy: [],
+    attestations: join(__dirname, "..", "..", "samples", "attestations.yaml"),
+    format: ["html", "json", "csv", "oscal"],
+    out: "report",
+  });
+  process.stdout.write("\n" + formatReportText(rep.report, rep.out, rep.files, rep.signed));
+  process.stderr.write(`${rep.audit}\n`);
+  process.stderr.write(`\nOpen the report: ${join(process.cwd(), "report", "report.html")}\n`);
+
   const bad =
-    failed || runHasFindings(run) || ver.summary.failed + ver.summary.unusable > 0 || !audit.intact;
+    failed ||
+    runHasFindings(run) ||
+    ver.summary.failed + ver.summary.unusable > 0 ||
+    !audit.intact ||
+    !rep.report.summary.pass;
   return bad ? EXIT_FINDINGS : EXIT_OK;
 }
 

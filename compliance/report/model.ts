@@ -66,6 +66,11 @@ export interface EvidenceInput {
   /** sha256 of the file, or of a folder's sorted (relative name, sha256) list. */
   sha256: string;
   bytes: number;
+  /**
+   * An append-only audit log: `sha256` covers its first `bytes` bytes (the log as it was read),
+   * so records appended later (this report's own) leave the evidence verifiable.
+   */
+  appendOnly?: boolean;
   /** For folders: every file read, relative to `name`, with its digest (packages by digest name). */
   files?: { name: string; sha256: string; bytes: number }[];
 }
@@ -82,7 +87,11 @@ export interface EvidenceItem {
   status: Status;
   /** One line: what was checked and what it found, e.g. "200 of 10,000 packages (random sample, seed …): 200 passed". */
   summary: string;
-  /** Every result it produced (PASS included), in the one result shape. */
+  /**
+   * The results that are not PASS (FAIL, UNKNOWN, WAIVED, WARN), in the one result shape; PASS
+   * results are counted per rule in each specification's RuleEvidence, not listed (10,000
+   * packages give 150,000 of them).
+   */
   results: CheckResult[];
   /** Facts by name, for the outputs to show (counts, log id, sample size...). Numbers or short strings. */
   facts: Record<string, number | string | boolean>;

@@ -24,6 +24,7 @@ export interface PrefixVerifyOptions {
   now?: Date;
   /** Segments read at once (default 8). */
   concurrency?: number;
+  onEvent?: VerifyOptions["onEvent"];
 }
 
 /** closed: ends at a close checkpoint; not-closed: ends at a seal or interval one; tampered: a FAIL. */
@@ -258,6 +259,7 @@ function verifyLog(
     allowOpen: true,
     resource: folder,
     expectHead: head,
+    onEvent: opts.onEvent,
   });
 
   const records = report.counts.records;

@@ -14,6 +14,7 @@ export const AUDIT_OPS = [
   "check",
   "audit-verify",
   "keys",
+  "report",
 ] as const;
 export const AUDIT_OUTCOMES = ["ok", "failed", "refused", "error"] as const;
 export type AuditOp = (typeof AUDIT_OPS)[number];
@@ -49,6 +50,8 @@ function build() {
     z.strictObject({ kind: z.literal("instance"), uid: z.string().regex(UID_RE) }),
     z.strictObject({ kind: z.literal("patient"), pseudonym: z.string().regex(PSEUDONYM_RE) }),
     z.strictObject({ kind: z.literal("input"), digest: Digest }),
+    // A compliance report, by the digest of its manifest (imgsec report).
+    z.strictObject({ kind: z.literal("report"), digest: Digest }),
     z.strictObject({
       kind: z.literal("retained-instance"),
       digest: z.string().regex(KEYED_DIGEST_RE),
@@ -231,7 +234,7 @@ function explain(issue: z.core.$ZodIssue): string {
     case "invalid_union":
       return where.startsWith("details")
         ? `${where} is not a number, boolean or enum-like token (free text, paths and names are not allowed)`
-        : `${where} is not an allowed object reference (package, dataset, instance, patient, input, retained-instance)`;
+        : `${where} is not an allowed object reference (package, dataset, instance, patient, input, report, retained-instance)`;
     case "invalid_value":
       return `${where} is not one of the allowed values`;
     case "too_big":
@@ -327,6 +330,7 @@ const OBJECT_FIELD: Record<string, [string, RegExp]> = {
   instance: ["uid", UID_RE],
   patient: ["pseudonym", PSEUDONYM_RE],
   input: ["digest", DIGEST_RE],
+  report: ["digest", DIGEST_RE],
   "retained-instance": ["digest", KEYED_DIGEST_RE],
 };
 

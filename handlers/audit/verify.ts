@@ -47,6 +47,8 @@ export interface VerifyOptions {
    * hold every record of it, byte for byte (IMGSEC-AUDIT-006). The copy is verified first.
    */
   copy?: { bytes: Buffer; location: string };
+  /** Called with every well-formed event record, in order, in the same pass (the report reads them). */
+  onEvent?: (record: Readonly<AuditRecord>) => void;
 }
 
 export type TamperKind =
@@ -479,7 +481,10 @@ class Pass {
       }
       this.run = 0;
     } else {
-      if (r.type === "event") this.events++;
+      if (r.type === "event") {
+        this.events++;
+        this.opts.onEvent?.(r);
+      }
       if (++this.run > this.every) {
         this.flag(
           "signatures",

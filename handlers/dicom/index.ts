@@ -6,7 +6,7 @@ export { bufferSource, fileSource } from "./source";
 export type { ByteSource } from "./source";
 export { deidentify, outputName, DeidConfigError } from "./deidentify";
 export type { DeidConfig, DeidResult, OutputPart } from "./deidentify";
-export { OPTION_NAMES, PROFILES } from "./options";
+export { OPTION_NAMES, PROFILES, optionBits, optionsOfBits } from "./options";
 export type { OptionName } from "./options";
 export { PseudonymMapping, PseudonymMappingError } from "./patient";
 export { retainedUidDigest } from "./audit-ref";
@@ -18,6 +18,6 @@ export {
 } from "./transfer-syntax";
 export { DEFAULT_PIXEL_MASKS } from "./mask";
 export type { PixelMaskRule, MaskRectangle } from "./mask";
-export { policyHash, profilePolicyHash } from "./policy";
+export { policyDetails, policyHash, profilePolicyHash } from "./policy";
 export { inspectDeidentified, NotDeidentifiedError } from "./inspect";
 export type { DeidentifiedFacts } from "./inspect";

@@ -37,3 +37,13 @@ export const PROFILES: Record<string, OptionName[]> = profilesJson.profiles as R
 
 export const isOptionName = (s: string): s is OptionName =>
   (OPTION_NAMES as readonly string[]).includes(s);
+
+/** An option set as a number (bit i: OPTION_NAMES[i]): how audit records name it compactly. */
+export const optionBits = (options: readonly OptionName[]): number =>
+  options.reduce((bits, o) => bits | (1 << OPTION_NAMES.indexOf(o)), 0);
+
+/** The option set a number from optionBits names; undefined for bits no option has. */
+export function optionsOfBits(bits: number): OptionName[] | undefined {
+  if (!Number.isInteger(bits) || bits < 0 || bits >= 1 << OPTION_NAMES.length) return undefined;
+  return OPTION_NAMES.filter((_, i) => (bits & (1 << i)) !== 0);
+}

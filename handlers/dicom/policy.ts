@@ -6,7 +6,7 @@ import pixelMasks from "./data/pixel-masks.json";
 import profile from "./data/profile.json";
 import safeText from "./data/safe-text.json";
 import safePrivate from "./data/safe-private.json";
-import { OptionName, PROFILES } from "./options";
+import { OptionName, optionBits, PROFILES } from "./options";
 
 /**
  * The policy hash: SHA-256 over the de-identification rules the engine ships (Table E.1-1 and our
@@ -43,4 +43,20 @@ export function profilePolicyHash(name: string): string {
   const options = PROFILES[name];
   if (!options) throw new Error(`unknown profile ${name}`);
   return policyHash(options);
+}
+
+const recorded = new Map<string, { policy: string; optionBits: number }>();
+/**
+ * What a de-identification audit record says of the policy it ran under: the policy hash (which
+ * rules, which options) and the option set, so an auditor's report can name the profile, the
+ * options and the CID 7050 codes of every run from the log alone.
+ */
+export function policyDetails(options: readonly OptionName[]): {
+  policy: string;
+  optionBits: number;
+} {
+  const key = [...new Set(options)].sort().join(",");
+  let d = recorded.get(key);
+  if (!d) recorded.set(key, (d = { policy: policyHash(options), optionBits: optionBits(options) }));
+  return d;
 }

@@ -6,6 +6,7 @@ import {
   outputName,
   OptionName,
   PseudonymMapping,
+  policyDetails,
   retainedUidDigest,
 } from "../dicom";
 import { AuditEvent, AuditObject, validateEvent } from "../audit/schema";
@@ -186,15 +187,16 @@ const OUTCOME = {
 
 function event(
   status: DeidStatus,
-  options: number,
+  options: readonly OptionName[],
   objects: AuditObject[],
-  existing?: boolean,
+  more: { existing?: boolean; masked?: boolean } = {},
 ): AuditEvent {
   return {
     op: "deid",
     outcome: OUTCOME[status],
     objects,
-    details: { status, options, ...(existing !== undefined ? { existing } : {}) },
+    // The policy and option set name the run's profile and CID 7050 codes in the report.
+    details: { status, options: options.length, ...policyDetails(options), ...more },
   };
 }
 
@@ -228,7 +230,7 @@ const failed = (
 ): FileOutcome => ({
   status,
   reason,
-  audit: event(status, config.options.length, []),
+  audit: event(status, config.options, []),
   bytesIn,
   bytesOut: 0,
 });
@@ -289,7 +291,9 @@ export async function deidentifyPath(
     if (result.status !== "deidentified")
       return failed(config, result.status, result.reason, src.size);
     const objects = objectsOf(result, config.pseudonymizationKey);
-    const audit = event("deidentified", config.options.length, objects);
+    const audit = event("deidentified", config.options, objects, {
+      masked: result.pixelsMasked,
+    });
     try {
       validateEvent(audit);
     } catch {
@@ -339,7 +343,7 @@ async function place(
     output: name,
     other,
     ...(holder ? { holder } : {}),
-    audit: event(status, config.options.length, objects, other === "existing"),
+    audit: event(status, config.options, objects, { existing: other === "existing" }),
     bytesIn,
     bytesOut: 0,
   });

@@ -8,7 +8,7 @@
  */
 import type { AuditEvent } from "../audit/schema";
 import type { KeyringNode } from "@aws-crypto/client-node";
-import type { OptionName } from "../dicom";
+import { type OptionName, policyDetails } from "../dicom";
 import { LocalObjectStore } from "../store/local";
 import { StoreError } from "../store/types";
 import type { SuiteChoice } from "../crypto/package";
@@ -106,7 +106,12 @@ export async function runLocal(
         op: "deid",
         outcome: "error",
         objects: [],
-        details: { status: "failed", reason, options: opts.options.length },
+        details: {
+          status: "failed",
+          reason,
+          options: opts.options.length,
+          ...policyDetails(opts.options),
+        },
       });
     }
     summary[report.outcome]++;

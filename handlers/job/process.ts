@@ -27,6 +27,7 @@ import {
   type OptionName,
   deidentify,
   inspectDeidentified,
+  policyDetails,
 } from "../dicom";
 import { retainedUidDigest } from "../dicom/audit-ref";
 import type { Metadata, ObjectHead, ObjectStore, StoredObject } from "../store/types";
@@ -278,7 +279,7 @@ async function run(ref: ObjectRef, src: StoredObject, ctx: JobContext): Promise<
   });
   const suite = ctx.suite ?? "signed";
   // Validated before anything is written: no package may lack a record the log accepts.
-  const deidEvent = event(ctx, "packaged", objects, { source });
+  const deidEvent = event(ctx, "packaged", objects, { source, masked: result.pixelsMasked });
   validateEvent(deidEvent);
   const stream = packageStream(out.chunks(), {
     keyring: ctx.keyring,
@@ -365,13 +366,20 @@ function event(
   ctx: JobContext,
   status: JobOutcome,
   objects: AuditObject[],
-  details: Record<string, string>,
+  details: Record<string, string | boolean>,
 ): AuditEvent {
   return {
     op: "deid",
     outcome: OUTCOME_AUDIT[status],
     objects,
-    details: { status, options: ctx.options.length, ...details },
+    // The policy and option set name the run's profile and CID 7050 codes in the report.
+    details: {
+      status,
+      options: ctx.options.length,
+      ...policyDetails(ctx.options),
+      dataset: ctx.dataset,
+      ...details,
+    },
   };
 }
 
