@@ -30,7 +30,8 @@ function schema() {
       .trim()
       .min(1)
       .max(max)
-      .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters");
+      // Control characters (tabs and newlines aside) have no place in an attestation.
+      .refine((s) => ![...s].some((c) => isControl(c)), "holds control characters");
   const date = z
     .union([z.string(), z.date()])
     .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v))
@@ -114,6 +115,11 @@ export function loadAttestations(file: string, today = new Date()): LoadedAttest
     };
   });
   return { organization: r.data.organization, attestations, bytes };
+}
+
+function isControl(c: string): boolean {
+  const n = c.charCodeAt(0);
+  return (n < 0x20 && c !== "\t" && c !== "\n") || n === 0x7f;
 }
 
 export function isCalendarDate(s: string): boolean {
