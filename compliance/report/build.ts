@@ -52,11 +52,13 @@ export async function buildReport(opts: ReportOptions): Promise<ComplianceReport
   const gathered: Gathered[] = [];
   if (opts.iac?.length) gathered.push(...(await gatherIac(opts.iac, now)));
   let deidRuns: ComplianceReport["deidRuns"] = [];
+  let modes: string[] = [];
   if (opts.auditLog) {
     const a = await gatherAuditLog(opts.auditLog, opts, opts.period);
     gathered.push(a.audit);
     if (a.runs) gathered.push(a.runs);
     deidRuns = a.deidRuns;
+    modes = a.modes;
   }
   if (opts.packages?.length) gathered.push(...(await gatherPackages(opts.packages, opts)));
 
@@ -146,7 +148,6 @@ export async function buildReport(opts: ReportOptions): Promise<ComplianceReport
     .filter((s) => s.required && (s.status === "not-tested" || s.status === "not-attested"))
     .map((s) => s.citation);
   const failed = specifications.filter((s) => s.status === "not-satisfied").map((s) => s.citation);
-  const modes = ["keyed-hmac"];
   return {
     schema: REPORT_SCHEMA,
     generated: now.toISOString(),

@@ -159,6 +159,8 @@ class RunCollector {
   private readonly runs = new Map<string, DeidRun & { optionBits?: number; masked: boolean }>();
   inPeriod = 0;
   outsidePeriod = 0;
+  /** The pseudonym modes de-identified objects were given (164.514(c)). */
+  readonly modes = new Set<string>();
   constructor(private readonly period?: Period) {}
 
   event(r: Readonly<AuditRecord>): void {
@@ -193,6 +195,8 @@ class RunCollector {
     const status = typeof d.status === "string" ? d.status : r.outcome;
     run.counts[status] = (run.counts[status] ?? 0) + 1;
     if (d.masked === true) run.masked = true;
+    if (d.pseudonyms === "keyed-hmac" || d.pseudonyms === "random-mapping")
+      this.modes.add(d.pseudonyms);
     if (typeof d.dataset === "string" && !run.datasets.includes(d.dataset))
       run.datasets.push(d.dataset);
     if (!run.first || r.ts < run.first) run.first = r.ts;
@@ -220,7 +224,7 @@ export async function gatherAuditLog(
   log: string,
   flags: AuditLogFlags,
   period?: Period,
-): Promise<{ audit: Gathered; runs?: Gathered; deidRuns: DeidRun[] }> {
+): Promise<{ audit: Gathered; runs?: Gathered; deidRuns: DeidRun[]; modes: string[] }> {
   const { runAuditVerify, isPrefixReport } = await import("../../cli/audit-run");
   const collector = new RunCollector(period);
   const s3 = log.startsWith("s3://");
@@ -286,11 +290,12 @@ export async function gatherAuditLog(
     },
   };
   const deidRuns = collector.result();
+  const modes = [...collector.modes].sort();
   const counted = deidRuns.reduce(
     (n, r) => n + Object.values(r.counts).reduce((a, b) => a + b, 0),
     0,
   );
-  if (deidRuns.length === 0) return { audit, deidRuns };
+  if (deidRuns.length === 0) return { audit, deidRuns, modes };
   const unknownPolicy = deidRuns.filter((r) => r.profile === "unrecorded").length;
   const runs: Gathered = {
     inputs: [],
@@ -310,7 +315,7 @@ export async function gatherAuditLog(
       facts: { policies: deidRuns.length, events: counted, unknownPolicies: unknownPolicy },
     },
   };
-  return { audit, runs, deidRuns };
+  return { audit, runs, deidRuns, modes };
 }
 
 // --- packages ----------------------------------------------------------------------------------

@@ -197,7 +197,10 @@ export interface ComplianceReport {
   deidRuns: DeidRun[];
   specifications: SpecResult[];
   safeHarbor: SafeHarborRow[];
-  /** 164.514(c): the pseudonym mode(s) in use and why it is not derived from PHI in a reversible way. */
+  /**
+   * 164.514(c): the pseudonym modes the audit log shows in use ("keyed-hmac", "random-mapping";
+   * empty when no de-identification is recorded) and what each means for 164.514(c).
+   */
   reidentification: { citation: "164.514(c)"; modes: string[]; statement: string };
   summary: {
     byStatus: Record<SpecStatus, number>;

@@ -189,7 +189,7 @@ function event(
   status: DeidStatus,
   options: readonly OptionName[],
   objects: AuditObject[],
-  more: { existing?: boolean; masked?: boolean } = {},
+  more: { existing?: boolean; masked?: boolean; pseudonyms?: string } = {},
 ): AuditEvent {
   return {
     op: "deid",
@@ -293,6 +293,7 @@ export async function deidentifyPath(
     const objects = objectsOf(result, config.pseudonymizationKey);
     const audit = event("deidentified", config.options, objects, {
       masked: result.pixelsMasked,
+      pseudonyms: mapping ? "random-mapping" : "keyed-hmac",
     });
     try {
       validateEvent(audit);

@@ -279,7 +279,11 @@ async function run(ref: ObjectRef, src: StoredObject, ctx: JobContext): Promise<
   });
   const suite = ctx.suite ?? "signed";
   // Validated before anything is written: no package may lack a record the log accepts.
-  const deidEvent = event(ctx, "packaged", objects, { source, masked: result.pixelsMasked });
+  const deidEvent = event(ctx, "packaged", objects, {
+    source,
+    masked: result.pixelsMasked,
+    pseudonyms: "keyed-hmac",
+  });
   validateEvent(deidEvent);
   const stream = packageStream(out.chunks(), {
     keyring: ctx.keyring,

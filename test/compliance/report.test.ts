@@ -146,6 +146,8 @@ describe("imgsec report over the demo's evidence", () => {
     expect(run.options).toEqual([]);
     expect(run.methods.map((m) => m.code)).toContain("113100");
     expect(run.datasets).toEqual(["report-test"]);
+    // 164.514(c): the pseudonym mode the log shows in use.
+    expect(r.reidentification.modes).toEqual(["keyed-hmac"]);
     const total = Object.values(run.counts).reduce((a, b) => a + b, 0);
     expect(total).toBe(files.length);
   });
