@@ -230,19 +230,35 @@ export async function runReport(opts: ReportCliOptions): Promise<ReportRun> {
   return { report, out: opts.out, files: outputs.map((o) => o.name), signed, digest, audit };
 }
 
+/**
+ * Renders one output. The JSON and OSCAL documents are validated against their schemas before
+ * anything is written: an auditor's tool that reads them must never be the first to find them
+ * wrong (a failure here is a defect of ours: an internal error, exit 2, nothing written).
+ */
 async function render(f: Format, report: ComplianceReport): Promise<string> {
   switch (f) {
     case "html":
       return (await import("../compliance/report/html")).renderHtml(report);
-    case "json":
-      return (await import("../compliance/report/json")).toReportJson(report);
+    case "json": {
+      const { toReportJson, validateReportJson } = await import("../compliance/report/json");
+      const text = toReportJson(report);
+      refuseInvalid("report.json", validateReportJson(JSON.parse(text)));
+      return text;
+    }
     case "csv":
       return (await import("../compliance/report/csv")).toCsv(report);
-    case "oscal":
-      return (
-        JSON.stringify((await import("../compliance/report/oscal")).toOscal(report), null, 2) + "\n"
-      );
+    case "oscal": {
+      const { toOscal, validateOscal } = await import("../compliance/report/oscal");
+      const doc = toOscal(report);
+      refuseInvalid("report.oscal.json", validateOscal(doc));
+      return JSON.stringify(doc, null, 2) + "\n";
+    }
   }
+}
+
+function refuseInvalid(name: string, errors: string[]): void {
+  if (errors.length)
+    throw new Error(`${name} does not validate against its schema: ${errors[0]} (a defect)`);
 }
 
 /** The key file's audit-signing key, when there is one; the report is then signed. */

@@ -136,7 +136,10 @@ function iodTypes(ciods, ciodModules, moduleAttributes, macroAttributes, fgMacro
   };
 }
 
-/** Each conversion: source file under shared/, target under the repo, and a pure transform. */
+/**
+ * Each conversion: source file under shared/, target under the repo, and a pure transform (or
+ * `verbatim`: the source copied as it is).
+ */
 const CONVERSIONS = [
   {
     source: "hipaa/security-rule.json",
@@ -207,12 +210,20 @@ const CONVERSIONS = [
       codes: Object.fromEntries(src.codes.map((c) => [c.value, c.meaning])),
     }),
   },
+  {
+    // NIST's schema as ../shared holds it, byte for byte (not reformatted, so its digest can be
+    // compared with the published file): the report's OSCAL output is validated against it.
+    source: "oscal/oscal-ar-1.1.3_schema.json",
+    target: "compliance/schema/oscal-ar-1.1.3_schema.json",
+    verbatim: true,
+  },
 ];
 
 /** One conversion's sources, parsed; `source` is one path or a list of paths under shared/. */
 const sourcesOf = (c) => (Array.isArray(c.source) ? c.source : [c.source]);
 
 function render(c) {
+  if (c.verbatim) return readFileSync(join(SHARED, c.source), "utf8");
   const sources = sourcesOf(c).map((s) => JSON.parse(readFileSync(join(SHARED, s), "utf8")));
   return JSON.stringify(c.transform(...sources), null, 1) + "\n";
 }
