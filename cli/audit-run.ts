@@ -13,7 +13,7 @@ import { parseS3Url, readS3Copy, s3ClientFromEnv } from "../handlers/audit/s3";
 import { AuditPrefixReport, verifyS3Prefix } from "../handlers/audit/prefix";
 import { checkpointAlgOf, KMS_SIGNER_ENV, kmsSigningPublicKey } from "../handlers/audit/signer";
 import { CheckpointAlg } from "../handlers/audit/schema";
-import { AuditVerifyReport, verifyAuditLog } from "../handlers/audit/verify";
+import { AuditVerifyReport, VerifyOptions, verifyAuditLog } from "../handlers/audit/verify";
 import { keyFilePath, loadKey, signingPublicKeyPem, zeroize } from "../handlers/keys/keyfile";
 
 export interface AuditVerifyCliOptions {
@@ -88,6 +88,7 @@ export async function runAuditPublicKey(
 export async function runAuditVerify(
   log: string,
   opts: Omit<AuditVerifyCliOptions, "format">,
+  onEvent?: VerifyOptions["onEvent"],
 ): Promise<AuditVerifyReport> {
   // A malformed head is a usage error: reported before any key or S3 work.
   const expectHead = opts.expectHead !== undefined ? readHeadArg(opts.expectHead) : undefined;
@@ -106,7 +107,7 @@ export async function runAuditVerify(
       ? await kmsSigningPublicKey(kmsKey)
       : createPublicKey(signingPublicKeyPem(keysPath as string));
   const auditKey = keysPath ? loadKey(keysPath, "audit").key : undefined;
-  const verifyOpts = { auditKey, publicKey, allowOpen: opts.allowOpen, expectHead };
+  const verifyOpts = { auditKey, publicKey, allowOpen: opts.allowOpen, expectHead, onEvent };
   try {
     if (log.startsWith("s3://")) {
       if (typeof opts.s3 === "string")

@@ -37,6 +37,18 @@ module.exports = async () => {
     stdio: ["ignore", "ignore", "pipe"],
     encoding: "utf8",
   });
+  // Chromium, pdftotext and a font (apt, pinned): the compliance report opened, filtered,
+  // screenshotted and printed to PDF in a real browser (test/compliance/browser.test.ts).
+  const b = spawnSync("bash", [join(root, "scripts", "setup-browser.sh")], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+  });
+  if (b.status !== 0) {
+    process.stderr.write(
+      `\n[test setup] scripts/setup-browser.sh failed; browser tests will skip (or fail under CI=true):\n${b.stderr.split("\n").slice(-3).join("\n")}\n`,
+    );
+  }
   if (n.status !== 0) {
     process.stderr.write(
       `\n[test setup] scripts/setup-node24.sh failed; Node 24 tests will skip (or fail under CI=true):\n${n.stderr.split("\n").slice(-3).join("\n")}\n`,
