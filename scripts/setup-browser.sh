@@ -28,22 +28,8 @@ FONTS_VERSION="2.37-6"                      # fonts-dejavu-core: no binary, dpkg
 # ---------------------------------------------------------------------------
 
 log() { printf '[setup-browser] %s\n' "$*" >&2; }
-die() {
-  log "ERROR: $*"
-  exit 1
-}
-
-# upstream part of a Debian version: 156.0.8078.114-1~deb12u1 -> 156.0.8078.114, 1:2.0-1 -> 2.0
-upstream() {
-  local v="${1#*:}"
-  printf '%s' "${v%-*}"
-}
-
-# installed_version PKG -> the dpkg version of PKG, or nothing
-installed_version() {
-  dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
-    awk '$1 == "install" && $3 == "installed" { print $4 }'
-}
+# shellcheck source=lib/apt-pinned.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-pinned.sh"
 
 # chromium_ok -> 0 if chromium is on PATH and reports the pinned version. It runs without a
 # display: --version prints and exits before any window is made.
@@ -89,49 +75,14 @@ if [[ "${chromium_installed}" == "1" && "${poppler_installed}" == "1" && "${font
   exit 0
 fi
 
-# --- we have to install: need apt-get and root ------------------------------
-command -v apt-get >/dev/null 2>&1 ||
-  die "apt-get not found: this script installs chromium ${CHROMIUM_VERSION}, poppler-utils ${POPPLER_VERSION} and fonts-dejavu-core ${FONTS_VERSION} from Debian's archive (Debian 12 bookworm). Install them with your system's package manager instead."
-
-SUDO=()
-if [[ "$(id -u)" != "0" ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
-    SUDO=(sudo -n)
-    log "not root: using sudo -n"
-  else
-    die "must run as root (or with password-less sudo) to apt-get install chromium=${CHROMIUM_VERSION} poppler-utils=${POPPLER_VERSION} fonts-dejavu-core=${FONTS_VERSION}. Re-run as: sudo $0"
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-
+# --- we have to install -----------------------------------------------------
 pkgs=()
 [[ "${chromium_installed}" == "1" ]] || pkgs+=("chromium=${CHROMIUM_VERSION}" "chromium-common=${CHROMIUM_VERSION}")
 [[ "${poppler_installed}" == "1" ]] || pkgs+=("poppler-utils=${POPPLER_VERSION}")
 [[ "${fonts_installed}" == "1" ]] || pkgs+=("fonts-dejavu-core=${FONTS_VERSION}")
 
-# candidate_has PKG VERSION -> 0 if apt offers that version now (from the current lists)
-candidate_has() {
-  apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -Fxq "$2"
-}
-
-need_update=0
-for spec in "${pkgs[@]}"; do
-  candidate_has "${spec%%=*}" "${spec#*=}" || need_update=1
-done
-if [[ "${need_update}" == "1" ]]; then
-  log "apt-get update ..."
-  "${SUDO[@]}" apt-get update -qq >&2 || die "apt-get update failed (no network or no Debian mirror reachable?)"
-fi
-for spec in "${pkgs[@]}"; do
-  candidate_has "${spec%%=*}" "${spec#*=}" ||
-    die "apt does not offer ${spec} (apt-cache policy ${spec%%=*} shows what is served: $(apt-cache policy "${spec%%=*}" 2>/dev/null | awk '/Candidate/ { print $2 }')). Update the pin in $0."
-done
-
-log "apt-get install ${pkgs[*]} ..."
 start=$(date +%s)
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2 ||
-  die "apt-get install ${pkgs[*]} failed"
+apt_install_pinned "${pkgs[@]}"
 end=$(date +%s)
 
 chromium_ok ||

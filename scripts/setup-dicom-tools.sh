@@ -29,22 +29,8 @@ DICOM3TOOLS_VERSION="1.00~20220618093127-2"
 # ---------------------------------------------------------------------------
 
 log() { printf '[setup-dicom-tools] %s\n' "$*" >&2; }
-die() {
-  log "ERROR: $*"
-  exit 1
-}
-
-# upstream part of a Debian version: 3.6.7-9~deb12u4 -> 3.6.7, 1:2.0-1 -> 2.0
-upstream() {
-  local v="${1#*:}"
-  printf '%s' "${v%-*}"
-}
-
-# installed_version PKG -> the dpkg version of PKG, or nothing
-installed_version() {
-  dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
-    awk '$1 == "install" && $3 == "installed" { print $4 }'
-}
+# shellcheck source=lib/apt-pinned.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-pinned.sh"
 
 # tool_ok TOOL UPSTREAM_VERSION -> 0 if TOOL is on PATH and reports that version
 tool_ok() {
@@ -104,49 +90,14 @@ if [[ "${dcmtk_ok}" == "1" && "${gdcm_ok}" == "1" && "${d3t_ok}" == "1" ]]; then
   exit 0
 fi
 
-# --- we have to install: need apt-get and root ------------------------------
-command -v apt-get >/dev/null 2>&1 ||
-  die "apt-get not found: this script installs dcmtk ${DCMTK_VERSION}, libgdcm-tools ${GDCM_VERSION} and dicom3tools ${DICOM3TOOLS_VERSION} from Debian's archive (Debian 12 bookworm). Install them with your system's package manager instead."
-
-SUDO=()
-if [[ "$(id -u)" != "0" ]]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
-    SUDO=(sudo -n)
-    log "not root: using sudo -n"
-  else
-    die "must run as root (or with password-less sudo) to apt-get install dcmtk=${DCMTK_VERSION} libgdcm-tools=${GDCM_VERSION} dicom3tools=${DICOM3TOOLS_VERSION}. Re-run as: sudo $0"
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-
+# --- we have to install -----------------------------------------------------
 pkgs=()
 [[ "${dcmtk_ok}" == "1" ]] || pkgs+=("dcmtk=${DCMTK_VERSION}")
 [[ "${gdcm_ok}" == "1" ]] || pkgs+=("libgdcm-tools=${GDCM_VERSION}")
 [[ "${d3t_ok}" == "1" ]] || pkgs+=("dicom3tools=${DICOM3TOOLS_VERSION}")
 
-# candidate PKG -> version apt would install now (from the current lists)
-candidate_has() {
-  apt-cache madison "$1" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -Fxq "$2"
-}
-
-need_update=0
-for spec in "${pkgs[@]}"; do
-  candidate_has "${spec%%=*}" "${spec#*=}" || need_update=1
-done
-if [[ "${need_update}" == "1" ]]; then
-  log "apt-get update ..."
-  "${SUDO[@]}" apt-get update -qq >&2 || die "apt-get update failed (no network or no Debian mirror reachable?)"
-fi
-for spec in "${pkgs[@]}"; do
-  candidate_has "${spec%%=*}" "${spec#*=}" ||
-    die "apt does not offer ${spec} (apt-cache policy ${spec%%=*} shows what is served: $(apt-cache policy "${spec%%=*}" 2>/dev/null | awk '/Candidate/ { print $2 }')). Update the pin in $0."
-done
-
-log "apt-get install ${pkgs[*]} ..."
 start=$(date +%s)
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2 ||
-  die "apt-get install ${pkgs[*]} failed"
+apt_install_pinned "${pkgs[@]}"
 end=$(date +%s)
 
 tool_ok dcmdump "$(upstream "${DCMTK_VERSION}")" ||
