@@ -188,6 +188,9 @@ class RunCollector {
       };
       this.runs.set(policy, run);
     }
+    // First and last span every event of the run; counts only those in the period.
+    if (!run.first || r.ts < run.first) run.first = r.ts;
+    if (r.ts > run.last) run.last = r.ts;
     if (!within) {
       run.outsidePeriod++;
       return;
@@ -199,8 +202,6 @@ class RunCollector {
       this.modes.add(d.pseudonyms);
     if (typeof d.dataset === "string" && !run.datasets.includes(d.dataset))
       run.datasets.push(d.dataset);
-    if (!run.first || r.ts < run.first) run.first = r.ts;
-    if (r.ts > run.last) run.last = r.ts;
   }
 
   result(): DeidRun[] {

@@ -109,6 +109,7 @@ export interface DeidRun {
   /** Events by outcome (ok/duplicate/conflict/quarantined/rejected/...). */
   counts: Record<string, number>;
   datasets: string[];
+  /** The time of the run's first and last events (outside the period too). */
   first: string;
   last: string;
   /** Events of this run outside --period (counted apart, not in `counts`). */

@@ -101,6 +101,72 @@ function dummy(el: Element, ctx: DeidContext): Element {
 }
 
 /**
+ * Code sequences whose code is who someone is (Table E.1-1 D, Z or X/Z/D): a practitioner's NPI or
+ * license, an institution's identifier, and in Code Meaning often the name. Where D keeps their
+ * items (D, or Z or X/Z/D on a Type 1 sequence), Code Value and Code Meaning are safe text
+ * everywhere else and would survive; here they are replaced.
+ */
+const IDENTIFYING_CODE_SEQUENCES = new Set([
+  0x00401101, // Person Identification Code Sequence
+  0x0040a088, // Verifying Observer Identification Code Sequence
+  0x00080082, // Institution Code Sequence (kept as is under retain-institution-identity: K)
+]);
+const CODE_VALUE = 0x00080100;
+const CODING_SCHEME_DESIGNATOR = 0x00080102;
+const CODE_MEANING = 0x00080104;
+const LONG_CODE_VALUE = 0x00080119;
+const URN_CODE_VALUE = 0x00080120;
+/** The same code in other schemes (Enhanced Code Sequence Macro): the same person again. */
+const EQUIVALENT_CODE_SEQUENCE = 0x00080121;
+
+/**
+ * The value of an identifying code, replaced by one derived from it under the pseudonymization
+ * key: the same code (scheme and value) gets the same dummy, so who did what stays linked within
+ * an object and across objects under the same key, while the code itself is gone. Each slot keeps
+ * what makes it valid: Code Value at most 16 characters (SH), Long Code Value longer than 16 (else
+ * Code Value would be required instead), URN Code Value a URN.
+ */
+function codeValueDummy(el: Element, scheme: Buffer, ctx: DeidContext): Element {
+  const d = ctx.hasher.digest("identification-code", scheme, "\0", trimBytes(el.value));
+  let text: string;
+  if (el.tag === CODE_VALUE) text = base32(d.subarray(0, 10));
+  else if (el.tag === LONG_CODE_VALUE) text = base32(d.subarray(0, 20));
+  else {
+    // A UUID of RFC 9562 version 8 (custom): 122 bits of the digest.
+    const u = Buffer.from(d.subarray(0, 16));
+    u[6] = (u[6] & 0x0f) | 0x80;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    const uuid = u.toString("hex").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+    text = `urn:uuid:${uuid}`;
+  }
+  return withValue(el, Buffer.from(text, "latin1"));
+}
+
+/**
+ * One item of an identifying code sequence, already de-identified by the usual rules: its code
+ * values and Code Meaning replaced, equivalent codes too. Coding Scheme Designator (and version)
+ * stay: they say which register ("NPI"), not who; every Type 1 attribute of the Code Sequence
+ * Macro the item had is still there with a valid value.
+ */
+function dummyCode(item: Dataset, ctx: DeidContext): Dataset {
+  const scheme = trimBytes(item.find((e) => e.tag === CODING_SCHEME_DESIGNATOR)?.value ?? EMPTY);
+  const out: Dataset = [];
+  for (const el of item) {
+    if (el.tag === EQUIVALENT_CODE_SEQUENCE && el.items) {
+      const equivalents = el.items.map((i) => dummyCode(i, ctx));
+      out.push(withItems(el, equivalents));
+      continue;
+    }
+    const isValue =
+      el.tag === CODE_VALUE || el.tag === LONG_CODE_VALUE || el.tag === URN_CODE_VALUE;
+    if (!isValue && el.tag !== CODE_MEANING) out.push(el);
+    // A code or meaning read as a sequence is no valid code: nothing of it is kept.
+    else if (!el.items) out.push(isValue ? codeValueDummy(el, scheme, ctx) : dummy(el, ctx));
+  }
+  return out;
+}
+
+/**
  * What the engine's own removals leave (a date while dates are removed, a value that cannot be
  * shifted or that cleans to nothing): by the attribute's Type at this place, nothing (Type 3),
  * an empty value (Type 2) or a dummy (Type 1), so that the object stays valid.
@@ -199,10 +265,17 @@ function apply(
       return null;
     case "Z":
       return el.items ? withItems(el, []) : withValue(el, EMPTY);
-    case "D":
+    case "D": {
+      if (!el.items) return dummy(el, ctx);
       // A sequence keeps its items, each de-identified with the same rules: the content a
-      // dummy would replace is exactly what those rules remove.
-      return el.items ? withItems(el, items(el.items, ctx, cleanContext, el.tag)) : dummy(el, ctx);
+      // dummy would replace is exactly what those rules remove, except the code itself where
+      // the code is who someone is.
+      const kept = items(el.items, ctx, cleanContext, el.tag);
+      return withItems(
+        el,
+        IDENTIFYING_CODE_SEQUENCES.has(el.tag) ? kept.map((i) => dummyCode(i, ctx)) : kept,
+      );
+    }
     case "U":
       return el.items
         ? withItems(el, items(el.items, ctx, cleanContext, el.tag))
