@@ -99,7 +99,10 @@ export interface EvidenceItem {
 
 /** A de-identification run as the audit log records it (deid events grouped by policy). */
 export interface DeidRun {
-  /** sha256 of the de-identification policy (profile data + options), hex. */
+  /**
+   * sha256 of the de-identification policy (profile data + options), hex; "unrecorded" for events
+   * of logs written before deid records carried it (their profile is "unrecorded" too).
+   */
   policy: string;
   profile: string;
   /** PS3.15 option names in force. */

@@ -15,7 +15,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CheckpointSigner,
@@ -505,6 +505,59 @@ describeWithMoto(
         logs: [{ status: "tampered" }],
         summary: { failed: 1 },
       });
+    });
+
+    test("imgsec report reads the S3 logs as evidence: verified from their segments, named by their heads; report verify says it cannot re-check S3", async () => {
+      const { logId } = await sealedLog("report/");
+      const out = join(tmp("imgsec-report-s3-"), "report");
+      const r = runCli(
+        [
+          "report",
+          "--audit-log",
+          `s3://${bucket}/report/`,
+          "--kms-key",
+          arn,
+          "--keys",
+          keysPath,
+          "--out",
+          out,
+          "--no-audit",
+          "--format",
+          "json",
+        ],
+        { env: env() },
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      const doc = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+      const item = doc.evidence.find((e: { kind: string }) => e.kind === "audit-log");
+      // Not closed (its instance never closed it): verified, with a warning; not tampering.
+      // The open record, 4 invocations of 3 events, and their 4 seal checkpoints.
+      expect(item).toMatchObject({
+        status: "WARN",
+        facts: { records: 17, events: 12, checkpoints: 4, intact: true },
+      });
+      expect(doc.inputs[0]).toMatchObject({ name: `s3://${bucket}/report/`, kind: "audit-log" });
+      expect(doc.inputs[0].appendOnly).toBeUndefined();
+      // The 164.312(b) audit-controls evidence comes from these segments.
+      const audit = doc.specifications.find(
+        (x: { citation: string }) => x.citation === "164.312(b)",
+      );
+      expect(audit.runtime.find((x: { kind: string }) => x.kind === "audit-log").status).toBe(
+        "WARN",
+      );
+      // Events of a log written without policy details are one run, said to be unrecorded.
+      expect(doc.deidRuns).toEqual([
+        expect.objectContaining({ policy: "unrecorded", profile: "unrecorded", methods: [] }),
+      ]);
+      expect(doc.evidence.find((e: { kind: string }) => e.kind === "deid-runs").status).toBe(
+        "WARN",
+      );
+      expect(JSON.stringify(doc)).toContain(logId.slice(0, 8));
+      const v = runCli(["report", "verify", out, "--keys", keysPath], { env: env() });
+      expect(v.code).toBe(0);
+      expect(v.stdout).toMatch(
+        /WARN IMGSEC-REPORT-003 audit-log \(s3:\/\/.*\): not re-checked here/,
+      );
     });
 
     test("nothing under the prefix, or S3 unreachable: exit 2, one line", async () => {
