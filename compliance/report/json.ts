@@ -51,6 +51,7 @@ const CHECK_RESULT: LayoutOf<CheckResult> = {
   controls: req(),
   message: req(),
   remediation: req(),
+  location: opt(),
 };
 
 const INPUT_FILE: LayoutOf<Item<NonNullable<EvidenceInput["files"]>>> = {

@@ -14,6 +14,17 @@ export interface CheckResult {
   controls: string[];
   message: string;
   remediation: string;
+  /**
+   * Where the resource is written (IaC results): file relative to the checked path, 1-based block
+   * lines, module path, cdktf construct path. Absent where nothing better than `resource` is known.
+   */
+  location?: {
+    file: string;
+    startLine?: number;
+    endLine?: number;
+    module?: string;
+    construct?: string;
+  };
 }
 
 export interface Summary {
