@@ -225,9 +225,28 @@ export async function runReport(opts: ReportCliOptions): Promise<ReportRun> {
 
   const { writeReportDir } = await import("../compliance/report/integrity");
   const key = opts.sign === false ? undefined : await signingKey(opts.keys);
-  const { digest, signed } = writeReportDir(opts.out, report, outputs, key);
-  const audit = await record(opts, report, digest, signed);
-  return { report, out: opts.out, files: outputs.map((o) => o.name), signed, digest, audit };
+  // The log that records the report is opened before the report is written: a log that cannot
+  // take the record (another key's, torn) stops the run with nothing written, so no report
+  // exists unrecorded.
+  const { openTrail } = await import("./audit-trail");
+  const trail = await openTrail(
+    { auditLog: opts.recordIn, keys: opts.keys, audit: opts.audit },
+    false,
+  );
+  try {
+    const { digest, signed } = writeReportDir(opts.out, report, outputs, key);
+    await record(trail, report, digest, signed);
+    return {
+      report,
+      out: opts.out,
+      files: outputs.map((o) => o.name),
+      signed,
+      digest,
+      audit: trail.note,
+    };
+  } finally {
+    await trail.close();
+  }
 }
 
 /**
@@ -274,40 +293,30 @@ async function signingKey(keys?: string) {
 }
 
 async function record(
-  opts: ReportCliOptions,
+  trail: import("./audit-trail").Trail,
   report: ComplianceReport,
   digest: string,
   signed: boolean,
-): Promise<string> {
-  const { openTrail } = await import("./audit-trail");
-  const trail = await openTrail(
-    { auditLog: opts.recordIn, keys: opts.keys, audit: opts.audit },
-    false,
-  );
-  try {
-    const s = report.summary.byStatus;
-    await trail.append({
-      op: "report",
-      outcome: report.summary.pass ? "ok" : "failed",
-      objects: [{ kind: "report", digest: `sha256:${digest}` }],
-      details: {
-        specifications: report.specifications.length,
-        satisfied: s.satisfied,
-        notSatisfied: s["not-satisfied"],
-        partiallySatisfied: s["partially-satisfied"],
-        notTested: s["not-tested"],
-        attested: s.attested,
-        notAttested: s["not-attested"],
-        notApplicable: s["not-applicable"],
-        requiredLacking: report.summary.requiredLacking.length,
-        inputs: report.inputs.length,
-        signed,
-      },
-    });
-  } finally {
-    await trail.close();
-  }
-  return trail.note;
+): Promise<void> {
+  const s = report.summary.byStatus;
+  await trail.append({
+    op: "report",
+    outcome: report.summary.pass ? "ok" : "failed",
+    objects: [{ kind: "report", digest: `sha256:${digest}` }],
+    details: {
+      specifications: report.specifications.length,
+      satisfied: s.satisfied,
+      notSatisfied: s["not-satisfied"],
+      partiallySatisfied: s["partially-satisfied"],
+      notTested: s["not-tested"],
+      attested: s.attested,
+      notAttested: s["not-attested"],
+      notApplicable: s["not-applicable"],
+      requiredLacking: report.summary.requiredLacking.length,
+      inputs: report.inputs.length,
+      signed,
+    },
+  });
 }
 
 const ORDER: SpecStatus[] = [

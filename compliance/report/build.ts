@@ -29,6 +29,7 @@ import {
   Attestation,
   ComplianceReport,
   EvidenceItem,
+  MAX_FINDINGS_PER_RULE,
   REPORT_SCHEMA,
   RuleEvidence,
   SPEC_STATUSES,
@@ -219,14 +220,18 @@ function judgeOne(
       const c = g.counts.get(r.rule);
       if (!c) continue;
       seen = true;
+      const all = g.item.results.filter(
+        (x) => x.rule === r.rule && x.controls.includes(spec.citation),
+      );
       rules.push({
         rule: r.rule,
         title: r.title,
         evidence: g.item.id,
         counts: c,
-        findings: g.item.results.filter(
-          (x) => x.rule === r.rule && x.controls.includes(spec.citation),
-        ),
+        findings: all.slice(0, MAX_FINDINGS_PER_RULE),
+        ...(all.length > MAX_FINDINGS_PER_RULE
+          ? { findingsOmitted: all.length - MAX_FINDINGS_PER_RULE }
+          : {}),
       });
     }
     if (!seen) untestedRules.push(r.rule);

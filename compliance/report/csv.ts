@@ -72,6 +72,11 @@ function specRows(
       rule_title: rule.title,
     };
     for (const finding of rule.findings) rows.push({ ...base, ...result(finding) });
+    if (rule.findingsOmitted)
+      rows.push({
+        ...base,
+        message: `${rule.findingsOmitted} more findings (counted, not listed)`,
+      });
     // PASS results are counted, not listed (the model keeps no PASS result): one row says how many.
     if (rule.counts.PASS > 0)
       rows.push({ ...base, result_status: "PASS", message: `${rule.counts.PASS} passed` });

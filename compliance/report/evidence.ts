@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { CheckResult, Status } from "../../handlers/results/result";
 import type { AuditRecord } from "../../handlers/audit/schema";
 import { CID_7050_MEANINGS, methodCodesOf, profileOf } from "./methods";
@@ -88,7 +88,7 @@ export function folderDigest(files: { name: string; sha256: string }[]): string 
   return createHash("sha256").update(lines.join("")).digest("hex");
 }
 
-const rel = (root: string, file: string) => relative(root, file).split(sep).join("/");
+export const rel = (root: string, file: string) => relative(root, file).split(sep).join("/");
 
 // --- the deployment gate ---------------------------------------------------------------------
 
@@ -103,10 +103,9 @@ export async function gatherIac(paths: string[], now: Date): Promise<Gathered[]>
     for (const s of stacks) tally.add(gate.evaluate(s, params));
     const id = `iac-${i + 1}`;
     const isDir = statSync(path).isDirectory();
-    const files = [...new Set(stacks.map((s) => s.file))].map((f) => ({
-      name: isDir ? rel(path, f) : rel(resolve(path, ".."), f),
-      ...sha256File(f),
-    }));
+    const files = isDir
+      ? configFiles(path).map((f) => ({ name: rel(path, f), ...sha256File(f) }))
+      : [];
     const input: EvidenceInput = isDir
       ? {
           id,
@@ -145,6 +144,25 @@ export async function gatherIac(paths: string[], now: Date): Promise<Gathered[]>
     };
   });
 }
+
+/**
+ * Every file of a checked folder that can shape what the gate sees (configuration, variables,
+ * cdktf's manifest and stacks, downloaded modules), sorted: the folder's evidence.
+ */
+export function configFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== ".git" && e.name !== "node_modules" && e.name !== "providers") walk(p);
+      } else if (e.isFile() && CONFIG_FILE.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+const CONFIG_FILE = /\.(tf|tofu|tfvars|json)$/;
 
 // --- the audit log and the de-identification runs it records ---------------------------------
 

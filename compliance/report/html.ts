@@ -672,11 +672,12 @@ function rules(ctx: Context, s: SpecResult): Html {
     s.untestedRules.length === 0
       ? ""
       : markup`<p class="untested"><span class="label">Not evaluated by the evidence given:</span> ${joined(s.untestedRules, ", ", (r) => markup`<code class="rule">${r}</code>`)}</p>`;
+  const omitted = s.rules.reduce((n, r) => n + (r.findingsOmitted ?? 0), 0);
   const findingTable =
     findings.length === 0
       ? ""
       : markup`<table class="findings">
-<caption>Findings (every result that is not PASS)</caption>
+<caption>${omitted ? `Findings (the first ${count(findings.length)} results that are not PASS; ${count(omitted)} more are counted above and listed in the evidence)` : "Findings (every result that is not PASS)"}</caption>
 <thead><tr><th scope="col">Status</th><th scope="col">Rule</th><th scope="col">Resource</th><th scope="col">Stack</th><th scope="col">Severity</th><th scope="col">Message</th><th scope="col">Remediation</th></tr></thead>
 <tbody>${findings.map(
           (f) =>

@@ -11,7 +11,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { CheckResult, Severity } from "../../handlers/results/result";
 import { publicKeyFingerprint } from "../../handlers/audit/canonical";
 import { replaceDirAtomically } from "../../handlers/fs/atomic";
-import { folderDigest, sha256File } from "./evidence";
+import { configFiles, folderDigest, rel, sha256File } from "./evidence";
 import { ReportDirError } from "./errors";
 import type { ComplianceReport, EvidenceInput } from "./model";
 
@@ -267,6 +267,16 @@ function recheck(input: EvidenceInput, base: string): [CheckResult["status"], st
           ];
     }
     if (input.kind === "packages") return recheckPackages(input, path);
+    // The folder as the gate would read it now: a file added since counts as a change too.
+    const listed = new Set(input.files.map((f) => f.name));
+    const added = configFiles(path)
+      .map((f) => rel(path, f))
+      .filter((n) => !listed.has(n));
+    if (added.length)
+      return [
+        "FAIL",
+        `files added since: ${added.slice(0, 3).join(", ")}${added.length > 3 ? ` (+${added.length - 3})` : ""}`,
+      ];
     const now = input.files.map((f) => ({ name: f.name, ...sha256File(join(path, f.name)) }));
     const changed = now.filter((f, i) => f.sha256 !== input.files?.[i].sha256).map((f) => f.name);
     if (changed.length)

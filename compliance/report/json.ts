@@ -121,6 +121,7 @@ const RULE_EVIDENCE: LayoutOf<RuleEvidence> = {
   evidence: req(),
   counts: req(RULE_COUNTS),
   findings: req([CHECK_RESULT]),
+  findingsOmitted: opt(),
 };
 
 const RUNTIME: LayoutOf<Item<SpecResult["runtime"]>> = {

@@ -12,6 +12,13 @@ import type { CheckResult, Status } from "../../handlers/results/result";
 export const REPORT_SCHEMA = "imgsec-compliance-report/1";
 
 /**
+ * A specification lists at most this many findings per rule (the evidence item lists them all):
+ * 10,000 failing packages would otherwise be listed again under every specification their rule
+ * supports, and the report's memory and size would grow with the failures times the citations.
+ */
+export const MAX_FINDINGS_PER_RULE = 100;
+
+/**
  * A specification's status. Nothing is `satisfied` without evidence:
  * - satisfied: every automated check that bears on it passed, every runtime evidence it needs was
  *   given and verified, and the organization's part (if any) is attested;
@@ -145,8 +152,13 @@ export interface RuleEvidence {
   /** Which evidence produced the results. */
   evidence: string;
   counts: { PASS: number; FAIL: number; WARN: number; WAIVED: number; UNKNOWN: number };
-  /** The results that are not PASS (FAIL, UNKNOWN, WAIVED, WARN), with resource and remediation. */
+  /**
+   * The results that are not PASS (FAIL, UNKNOWN, WAIVED, WARN), with resource and remediation:
+   * the first MAX_FINDINGS_PER_RULE of them; every one is in its evidence item's results.
+   */
   findings: CheckResult[];
+  /** Findings not listed here (beyond MAX_FINDINGS_PER_RULE); counted in `counts`. */
+  findingsOmitted?: number;
 }
 
 /** One standard or implementation specification of the Security Rule, judged. */

@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -320,6 +321,74 @@ describe("statuses without evidence, and with failing evidence", () => {
     });
     expect(a.inputs[0].files).toEqual(b.inputs[0].files);
     expect(a.evidence[0].summary).toMatch(/random sample of 3 of 8/);
+  });
+});
+
+describe("scale: findings listed once per rule, counted beyond the cap", () => {
+  test("101 failing buckets: each specification lists 100 findings per rule and counts the rest; the evidence lists all", () => {
+    const dir = join(work, "many-buckets");
+    mkdirSync(dir);
+    const resource: Record<string, Record<string, unknown>> = { aws_s3_bucket: {} };
+    for (let i = 0; i < 101; i++) resource.aws_s3_bucket[`b${i}`] = { bucket: `bucket-${i}` };
+    writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ resource }));
+    const res = report(["--iac", dir]);
+    expect(res.code).toBe(1);
+    const r = json(res.out);
+    const capped = r.specifications.flatMap((s) => s.rules).filter((x) => x.findingsOmitted);
+    expect(capped.length).toBeGreaterThan(0);
+    for (const x of capped) {
+      expect(x.findings).toHaveLength(100);
+      expect(x.findings.length + (x.findingsOmitted ?? 0)).toBe(
+        x.counts.FAIL + x.counts.UNKNOWN + x.counts.WAIVED + x.counts.WARN,
+      );
+    }
+    const iac = r.evidence.find((e) => e.kind === "iac");
+    const rule = capped[0].rule;
+    expect(iac?.results.filter((x) => x.rule === rule).length).toBe(
+      capped[0].findings.length + (capped[0].findingsOmitted ?? 0),
+    );
+    expect(readFileSync(join(res.out, "report.html"), "utf8")).toMatch(/more are counted above/);
+  });
+
+  test("report verify catches evidence changed since: a file edited, a file added", () => {
+    const dir = join(work, "evidence-iac");
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, "main.tf.json"),
+      JSON.stringify({ resource: { aws_s3_bucket: { b: { bucket: "b" } } } }),
+    );
+    const res = report(["--iac", dir]);
+    const verify = () => runCli(["report", "verify", res.out, "--keys", keys]);
+    expect(verify().code).toBe(0);
+    writeFileSync(join(dir, "extra.tf.json"), JSON.stringify({ resource: {} }));
+    const added = verify();
+    expect(added.code).toBe(1);
+    expect(added.stdout).toMatch(
+      /FAIL IMGSEC-REPORT-003 iac-1 .*files added since: extra\.tf\.json/,
+    );
+    rmSync(join(dir, "extra.tf.json"));
+    writeFileSync(
+      join(dir, "main.tf.json"),
+      JSON.stringify({ resource: { aws_s3_bucket: { b: { bucket: "c" } } } }),
+    );
+    const edited = verify();
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toMatch(/FAIL IMGSEC-REPORT-003 iac-1 .*changed: main\.tf\.json/);
+  });
+
+  test("a log that cannot record the report stops the run before anything is written", () => {
+    const other = join(work, "other-for-record.json");
+    expect(runCli(["keys", "init", "--keys", other]).code).toBe(0);
+    const log2 = join(work, "records-2.jsonl");
+    expect(
+      runCli(["report", "--out", join(work, "recorded"), "--keys", keys, "--record-in", log2]).code,
+    ).toBe(1);
+    const out = join(work, "unrecorded");
+    // That log belongs to `keys`: recording into it with another key file is refused.
+    const r = runCli(["report", "--out", out, "--keys", other, "--record-in", log2]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(() => readdirSync(out)).toThrow();
   });
 });
 
