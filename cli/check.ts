@@ -1,35 +1,74 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DeploymentGate, Params, defaultParams } from "../policies/engine/engine";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  DeploymentGate,
+  Params,
+  defaultParams,
+  locateResults,
+  SourceIndex,
+} from "../policies/engine/engine";
 import {
   gateFails,
   Report,
+  toGitlab,
   toJson,
   toJunit,
   toSarif,
   toText,
   UnknownMode,
 } from "../policies/engine/formats";
-import { loadStacks, UnusableInputError } from "../policies/engine/normalize";
+import {
+  LoadedStack,
+  loadStacks,
+  NormalizedStack,
+  UnusableInputError,
+} from "../policies/engine/normalize";
 import { projectRoot } from "../policies/engine/paths";
 import { CheckResult, summarize } from "../handlers/results/result";
-import { applyWaivers } from "../policies/engine/waivers";
+import { applyWaivers, ScopedInlineWaiver } from "../policies/engine/waivers";
 import { AuditFlags, openTrail } from "./audit-trail";
 
-export interface CheckOptions {
+/** Terraform variables for the loader: `--var name=value` and `--var-file FILE`, in order given. */
+export interface VariableOptions {
+  vars?: string[];
+  varFiles?: string[];
+}
+
+export interface CheckOptions extends VariableOptions {
   waivers?: string;
   params?: string;
   today?: Date;
   /** What an UNKNOWN result does: fail the gate (default) or only warn. */
   unknown?: UnknownMode;
+  /** Ignore `# imgsec:waive` comments (reported with their number), to see what was waived in code. */
+  noInlineWaivers?: boolean;
 }
 
 export interface CheckRun {
   report: Report;
   failed: boolean;
+  /** What the loader could not read or know (a module not downloaded, ...), for stderr. */
+  notes: string[];
 }
 
-function loadParams(file?: string): Params {
+/**
+ * The stacks under `path`, with the variables given. The folder that locations are relative to:
+ * the checked folder, or the checked file's folder.
+ */
+export function loadChecked(
+  path: string,
+  opts: VariableOptions = {},
+): { stacks: LoadedStack[]; rootDir: string } {
+  const stacks = loadStacks(path, { vars: opts.vars ?? [], varFiles: opts.varFiles ?? [] });
+  const rootDir = statSync(path).isDirectory() ? path : dirname(path);
+  return { stacks, rootDir };
+}
+
+/** The loader's notes (what it could not read or know), one line each, named by stack. */
+export const loaderNotes = (stacks: LoadedStack[]): string[] =>
+  stacks.flatMap((s) => (s.notes ?? []).map((n) => `${s.stack}: ${n}`));
+
+export function loadParams(file?: string): Params {
   const params = defaultParams();
   if (!file) return params;
   let extra: unknown;
@@ -58,14 +97,39 @@ export async function runCheck(
   opts: CheckOptions = {},
   gate = DeploymentGate.load(),
 ): Promise<CheckRun> {
-  const stacks = loadStacks(path);
+  const { stacks, rootDir } = loadChecked(path, opts);
+  return { ...(await checkStacks(stacks, rootDir, opts, gate)), notes: loaderNotes(stacks) };
+}
+
+/**
+ * Checks loaded stacks: evaluates, locates results (`rootDir`: the folder locations are relative
+ * to), applies the waivers file and the stacks' inline waivers (unless `noInlineWaivers`).
+ */
+export async function checkStacks(
+  stacks: NormalizedStack[],
+  rootDir: string,
+  opts: CheckOptions = {},
+  gate = DeploymentGate.load(),
+): Promise<Omit<CheckRun, "notes">> {
   const params = loadParams(opts.params);
   // The waivers reader pulls in YAML and schema libraries: load it only when asked.
   const waivers = opts.waivers
     ? (await import("../policies/engine/waivers-file")).loadWaivers(opts.waivers)
     : [];
-  let results: CheckResult[] = stacks.flatMap((s) => gate.evaluate(s, params));
-  const outcome = applyWaivers(results, waivers, opts.today);
+  const sources = new SourceIndex();
+  let results: CheckResult[] = stacks.flatMap((s) =>
+    locateResults(gate.evaluate(s, params), s, rootDir, sources),
+  );
+  const found: ScopedInlineWaiver[] = stacks.flatMap((s) =>
+    (s.inlineWaivers ?? []).map((w) => ({ ...w, stack: s.stack })),
+  );
+  const byStack = new Map(stacks.map((s) => [s.stack, s]));
+  const applied = !opts.noInlineWaivers;
+  const outcome = applyWaivers(results, waivers, opts.today, {
+    waivers: applied ? found : [],
+    configAddress: (stack, resource) =>
+      byStack.get(stack ?? "")?.resources[resource]?.config_address,
+  });
   results = outcome.results;
   const version = JSON.parse(readFileSync(join(projectRoot(), "package.json"), "utf8"))
     .version as string;
@@ -76,6 +140,19 @@ export async function runCheck(
     unusedWaivers: outcome.unused,
     version,
     unknownMode: opts.unknown ?? "fail",
+    rootDir,
+    sources,
+    waivedInline: outcome.waivedInline,
+    ...(found.length
+      ? {
+          inlineWaivers: {
+            applied,
+            waivers: applied
+              ? outcome.inline
+              : found.map((waiver) => ({ waiver, state: "ignored" as const })),
+          },
+        }
+      : {}),
   };
   return { report, failed: gateFails(summarize(results), report.unknownMode) };
 }
@@ -85,6 +162,7 @@ export const FORMATTERS: Record<string, (r: Report, opts?: { showPassed?: boolea
   json: toJson,
   sarif: toSarif,
   junit: toJunit,
+  gitlab: toGitlab,
 };
 
 /**
@@ -106,6 +184,8 @@ export async function recordCheck(report: Report, flags: AuditFlags): Promise<st
         waived: s.waived,
         unknown: s.unknown,
         unknownFails: (report.unknownMode ?? "fail") === "fail",
+        inlineWaivers: report.inlineWaivers?.waivers.length ?? 0,
+        inlineWaiversApplied: report.inlineWaivers?.applied ?? true,
       },
     });
   } finally {

@@ -73,19 +73,32 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command("check")
-    .description("check synthesized stacks, Terraform plans or *.tf.json against the HIPAA rules")
+    .description(
+      "check synthesized stacks, Terraform plans (Terraform or OpenTofu) or Terraform JSON against the HIPAA rules",
+    )
     .argument(
       "<path>",
       "cdktf.out, a stack's cdk.tf.json, a plan (terraform show -json) or a *.tf.json file/folder",
     )
     .addOption(
       new Option("--format <format>", "output format")
-        .choices(["text", "json", "sarif", "junit"])
+        .choices(["text", "json", "sarif", "junit", "gitlab"])
         .default("text"),
     )
     .option("--out <file>", "write the report to a file instead of stdout")
     .option("--waivers <file>", "JSON or YAML list of {rule, resource, justification, expires}")
+    .option(
+      "--no-inline-waivers",
+      "ignore `# imgsec:waive` comments in the configuration (reported, with how many)",
+    )
     .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
+    .option("--var <name=value>", "set a Terraform variable (repeatable)", collect, [])
+    .option(
+      "--var-file <file>",
+      "read Terraform variables from a .tfvars file (repeatable)",
+      collect,
+      [],
+    )
     .addOption(
       new Option(
         "--unknown <mode>",
@@ -105,17 +118,24 @@ function buildProgram(setExit: (code: number) => void): Command {
           format: string;
           out?: string;
           waivers?: string;
+          inlineWaivers: boolean;
           params?: string;
+          var: string[];
+          varFile: string[];
           unknown: "fail" | "warn";
           showPassed?: boolean;
         } & import("./audit-trail").AuditFlags,
       ) => {
         const { FORMATTERS, recordCheck, runCheck } = await import("./check");
-        const { report, failed } = await runCheck(path, {
+        const { report, failed, notes } = await runCheck(path, {
           waivers: opts.waivers,
           params: opts.params,
           unknown: opts.unknown,
+          noInlineWaivers: !opts.inlineWaivers,
+          vars: opts.var,
+          varFiles: opts.varFile,
         });
+        for (const n of notes) process.stderr.write(`imgsec: note: ${n}\n`);
         process.stderr.write(`${await recordCheck(report, opts)}\n`);
         const text = FORMATTERS[opts.format](report, { showPassed: opts.showPassed });
         if (opts.out) {
@@ -126,13 +146,52 @@ function buildProgram(setExit: (code: number) => void): Command {
             `${verdictLine(summarize(report.results), report.unknownMode)} (report: ${opts.out})\n`,
           );
         } else process.stdout.write(text);
-        for (const w of report.unusedWaivers) {
-          if (opts.format !== "text")
+        if (opts.format !== "text") {
+          for (const w of report.unusedWaivers)
             process.stderr.write(`imgsec: unused waiver ${w.rule} ${w.resource}\n`);
+          const inline = report.inlineWaivers;
+          if (inline && !inline.applied)
+            process.stderr.write(
+              `imgsec: --no-inline-waivers: ${inline.waivers.length} inline waiver(s) ignored\n`,
+            );
+          for (const { waiver: w, state } of inline?.waivers ?? [])
+            if (state === "unused")
+              process.stderr.write(
+                `imgsec: unused inline waiver ${w.rule} ${w.address} at ${w.file}:${w.line}\n`,
+              );
         }
         setExit(failed ? EXIT_FINDINGS : EXIT_OK);
       },
     );
+
+  program
+    .command("normalize")
+    .description(
+      "print the document the rules read for each stack (JSON Lines: one object per stack), for opa eval or conftest",
+    )
+    .argument(
+      "<path>",
+      "cdktf.out, a stack's cdk.tf.json, a plan (terraform show -json) or a *.tf.json file/folder",
+    )
+    .option("--params <file>", "JSON object overriding thresholds in policies/params.json")
+    .option("--var <name=value>", "set a Terraform variable (repeatable)", collect, [])
+    .option(
+      "--var-file <file>",
+      "read Terraform variables from a .tfvars file (repeatable)",
+      collect,
+      [],
+    )
+    .action(async (path: string, opts: { params?: string; var: string[]; varFile: string[] }) => {
+      const { runNormalize } = await import("./normalize");
+      const { lines, notes } = runNormalize(path, {
+        params: opts.params,
+        vars: opts.var,
+        varFiles: opts.varFile,
+      });
+      for (const n of notes) process.stderr.write(`imgsec: note: ${n}\n`);
+      process.stdout.write(lines.map((l) => `${l}\n`).join(""));
+      setExit(EXIT_OK);
+    });
 
   program.addCommand(keysCommand(setExit));
   program.addCommand(auditCommand(setExit));

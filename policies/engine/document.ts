@@ -64,9 +64,15 @@ export interface InlineWaiver {
 
 export interface NormalizedStack {
   stack: string;
-  source: "cdktf" | "plan" | "tfjson";
+  /** cdktf synth output, a plan, Terraform JSON only, or a module with HCL (`.tf`, `.tofu`) files. */
+  source: "cdktf" | "plan" | "tfjson" | "hcl";
   file: string;
   resources: Record<string, NormalizedResource>;
   /** Waivers written in the configuration's comments (HCL); applied unless --no-inline-waivers. */
   inlineWaivers?: InlineWaiver[];
+  /**
+   * What the loader could not do and the user should know (a module not downloaded, a function not
+   * evaluated, an undeclared variable): printed as notes; never values, never a module's source.
+   */
+  notes?: string[];
 }

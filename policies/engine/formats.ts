@@ -1,7 +1,22 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { RuleMeta } from "./catalog";
-import { CheckResult, SEVERITY_ORDER, Summary, summarize } from "../../handlers/results/result";
-import { Waiver } from "./waivers";
+import { SourceIndex } from "./engine";
+import {
+  CheckResult,
+  SEVERITY_ORDER,
+  Severity,
+  Summary,
+  summarize,
+} from "../../handlers/results/result";
+import {
+  inlineExpiry,
+  InlineWaiverState,
+  ScopedInlineWaiver,
+  Waiver,
+  waiverPlace,
+} from "./waivers";
 
 /**
  * What an UNKNOWN result does to the gate: `fail` (the default: a HIPAA gate must not pass what it
@@ -18,11 +33,40 @@ export interface Report {
   catalog: RuleMeta[];
   unusedWaivers: Waiver[];
   version: string;
+  /**
+   * The checked folder (the checked file's folder, for a file): result locations are relative to
+   * it. SARIF and GitLab paths are made relative to the repository holding it. Default: the
+   * current directory.
+   */
+  rootDir?: string;
+  /** The inline waivers found in the configuration and what became of each; absent when none. */
+  inlineWaivers?: {
+    applied: boolean;
+    waivers: { waiver: ScopedInlineWaiver; state: InlineWaiverState }[];
+  };
+  /** Results an inline waiver turned WAIVED (SARIF: suppressed in source). */
+  waivedInline?: Map<CheckResult, ScopedInlineWaiver>;
+  /** Reads the checked files for fingerprints; one is made when absent. */
+  sources?: SourceIndex;
 }
 
 /** Does the gate fail? On any FAIL, and on any UNKNOWN unless `--unknown warn`. */
 export function gateFails(t: Summary, mode: UnknownMode = "fail"): boolean {
   return t.failed > 0 || (mode === "fail" && t.unknown > 0);
+}
+
+/** An inline waiver as JSON reports it: its expiry is a date or "no expiry". */
+function inlineWaiverJson(w: ScopedInlineWaiver, state: InlineWaiverState) {
+  return {
+    rule: w.rule,
+    address: w.address,
+    stack: w.stack,
+    file: w.file,
+    line: w.line,
+    reason: w.reason,
+    expires: w.until ?? "no expiry",
+    state,
+  };
 }
 
 export function toJson(r: Report): string {
@@ -35,6 +79,13 @@ export function toJson(r: Report): string {
     results: r.results,
   };
   if (r.unusedWaivers.length) doc.unusedWaivers = r.unusedWaivers;
+  if (r.inlineWaivers) {
+    doc.inlineWaivers = {
+      applied: r.inlineWaivers.applied,
+      found: r.inlineWaivers.waivers.length,
+      waivers: r.inlineWaivers.waivers.map((x) => inlineWaiverJson(x.waiver, x.state)),
+    };
+  }
   return JSON.stringify(doc, null, 2) + "\n";
 }
 
@@ -54,6 +105,34 @@ const counts = (s: Summary) =>
 const UNKNOWN_NOTE =
   "UNKNOWN: the verdict depends on a value the gate cannot see (a variable, a local, a function result, a plan value known only after apply). Give it a literal value or a reference to a resource in the same configuration, check a plan where it is known, or waive it with a justification.";
 
+/** "  (main.tf:12)", "  (cdk.tf.json:40, construct imgsec-dev/raw/bucket)", or "" when no line is known. */
+function whereText(x: CheckResult): string {
+  const l = x.location;
+  if (!l) return "";
+  const parts: string[] = [];
+  if (l.startLine !== undefined) parts.push(`${l.file}:${l.startLine}`);
+  if (l.construct) parts.push(`construct ${l.construct}`);
+  return parts.length ? `  (${parts.join(", ")})` : "";
+}
+
+/** The lines that say what became of the inline waivers: ignored, or unused. */
+function inlineWaiverLines(r: Report): string[] {
+  const iw = r.inlineWaivers;
+  if (!iw || iw.waivers.length === 0) return [];
+  if (!iw.applied) {
+    const n = iw.waivers.length;
+    return [
+      `--no-inline-waivers: ${n} inline waiver${n === 1 ? "" : "s"} in the configuration ignored (not applied)`,
+    ];
+  }
+  return iw.waivers
+    .filter((x) => x.state === "unused")
+    .map(
+      ({ waiver: w }) =>
+        `unused inline waiver: ${w.rule} ${w.address} at ${waiverPlace(w)} (${w.stack}, ${inlineExpiry(w)}) matches no failure`,
+    );
+}
+
 export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
   const lines: string[] = [];
   const stacks = [...new Set(r.results.map((x) => x.stack ?? ""))];
@@ -71,7 +150,7 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
       lines.push(`  ${sev.toUpperCase()}`);
       for (const x of shown) {
         // Seven columns: UNKNOWN is the longest status.
-        lines.push(`    ${x.status.padEnd(7)} ${x.rule.padEnd(15)} ${x.resource}`);
+        lines.push(`    ${x.status.padEnd(7)} ${x.rule.padEnd(15)} ${x.resource}${whereText(x)}`);
         lines.push(`            ${x.message}`);
         if (x.status === "FAIL" || x.status === "WARN")
           lines.push(`            fix: ${x.remediation}`);
@@ -82,6 +161,7 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
     lines.push(
       `unused waiver: ${w.rule} ${w.resource}${w.stack ? ` (${w.stack})` : ""} matches no failure`,
     );
+  lines.push(...inlineWaiverLines(r));
   const t = summarize(r.results);
   if (t.unknown > 0) lines.push(UNKNOWN_NOTE);
   lines.push(
@@ -90,15 +170,105 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
   return lines.join("\n") + "\n";
 }
 
-const SECURITY_SEVERITY: Record<string, string> = {
+// ---- paths and fingerprints shared by SARIF and GitLab ------------------------------------------
+
+/**
+ * The repository root holding `dir`: the nearest folder upwards with a `.git` entry (a folder, or
+ * a file in worktrees and submodules). No git binary is needed.
+ */
+export function findRepositoryRoot(dir: string): string | undefined {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return d;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** Where each result is, as a path relative to the repository root and its lines. */
+class Locator {
+  private readonly rootDir: string;
+  private readonly base: string;
+  readonly sources: SourceIndex;
+
+  constructor(private readonly report: Report) {
+    this.rootDir = resolve(report.rootDir ?? ".");
+    this.base = findRepositoryRoot(this.rootDir) ?? this.rootDir;
+    this.sources = report.sources ?? new SourceIndex();
+  }
+
+  /** The result's file, absolute; the stack's file when the result has no location. */
+  private absolute(x: CheckResult): string {
+    if (x.location) return resolve(this.rootDir, x.location.file);
+    return resolve(this.report.files[x.stack ?? ""]?.file ?? this.rootDir);
+  }
+
+  /** The file as a forward-slash path relative to the repository root (or the checked folder). */
+  path(x: CheckResult): string {
+    const abs = this.absolute(x);
+    const rel = relative(this.base, abs).replace(/\\/g, "/");
+    return rel === "" ? "." : isAbsolute(rel) ? abs : rel;
+  }
+
+  lines(x: CheckResult): { startLine: number; endLine: number } {
+    const start = x.location?.startLine ?? 1;
+    return { startLine: start, endLine: Math.max(start, x.location?.endLine ?? start) };
+  }
+
+  /**
+   * The fingerprint of a finding, stable when lines move: SHA-256 of the rule id, the resource
+   * address and the resource's block with every run of whitespace made one space (its exact JSON
+   * text in a JSON file, which may be one line; its lines otherwise). Line numbers are not part of
+   * it, so inserting lines above a block or re-indenting it keeps the fingerprint; changing the
+   * block gives a new one. Without a known block the hash covers rule, address and stack.
+   */
+  fingerprint(x: CheckResult): string {
+    let block: string | undefined;
+    const l = x.location;
+    if (l?.startLine !== undefined) {
+      const abs = this.absolute(x);
+      block = /\.json$/i.test(abs) ? this.sources.jsonBlock(abs, x.resource)?.text : undefined;
+      block ??= this.sources.lines(abs, l.startLine, l.endLine ?? l.startLine);
+    }
+    const content =
+      block !== undefined ? block.replace(/\s+/g, " ").trim() : `stack ${x.stack ?? ""}`;
+    return createHash("sha256").update(`${x.rule}\n${x.resource}\n${content}`).digest("hex");
+  }
+}
+
+/** Results a report lists (not PASS), each with its occurrence among findings that share a
+ * fingerprint (a rule may report one resource more than once). */
+function findings(
+  r: Report,
+  locator: Locator,
+  keep: (x: CheckResult) => boolean,
+): { x: CheckResult; hash: string; occurrence: number }[] {
+  const seen = new Map<string, number>();
+  return r.results.filter(keep).map((x) => {
+    const hash = locator.fingerprint(x);
+    const key = `${locator.path(x)}\n${hash}`;
+    const occurrence = (seen.get(key) ?? 0) + 1;
+    seen.set(key, occurrence);
+    return { x, hash, occurrence };
+  });
+}
+
+// ---- SARIF --------------------------------------------------------------------------------------
+
+/** As GitHub code scanning reads `security-severity`: critical > 9.0, high 7.0–8.9, medium
+ * 4.0–6.9, low 0.1–3.9. */
+export const SECURITY_SEVERITY: Record<Severity, string> = {
   critical: "9.5",
-  high: "8.0",
-  medium: "5.5",
-  low: "3.0",
+  high: "7.5",
+  medium: "5.0",
+  low: "2.0",
 };
 
-/** SARIF 2.1.0 for GitHub code scanning: failures, warnings and (suppressed) waived results. */
+/**
+ * SARIF 2.1.0 for GitHub code scanning: failures, warnings, UNKNOWN (as warnings) and waived results
+ * (suppressed: in source for inline waivers, external for the waivers file). Each result points
+ * at its file relative to the repository root (`%SRCROOT%`) and its block's whole region.
+ */
 export function toSarif(r: Report): string {
+  const locator = new Locator(r);
   const rules = r.catalog.map((m) => ({
     id: m.id,
     name: m.package.split(".").slice(2).join("/"),
@@ -113,30 +283,42 @@ export function toSarif(r: Report): string {
     },
   }));
   const index = new Map(r.catalog.map((m, i) => [m.id, i]));
-  const texts = new Map<string, string[]>();
-  const lineOf = (file: string, resource: string) => {
-    if (!texts.has(file)) {
-      try {
-        texts.set(file, readFileSync(file, "utf8").split("\n"));
-      } catch {
-        texts.set(file, []);
-      }
-    }
-    const name = resource
-      .split(".")
-      .slice(resource.startsWith("data.") ? 2 : 1)
-      .join(".");
-    const lines = texts.get(file) as string[];
-    const i = lines.findIndex(
-      (l) => l.includes(`"${name}":`) || l.includes(`"address": "${resource}"`),
-    );
-    return i >= 0 ? i + 1 : 1;
-  };
-  const results = r.results
-    .filter((x) => x.status !== "PASS")
-    .map((x) => {
-      const f = r.files[x.stack ?? ""];
-      const uri = (f?.file ?? "unknown").replace(/\\/g, "/");
+  const results = findings(r, locator, (x) => x.status !== "PASS").map(
+    ({ x, hash, occurrence }) => {
+      const { startLine, endLine } = locator.lines(x);
+      const logical: Record<string, string>[] = [
+        {
+          name: x.resource,
+          fullyQualifiedName: x.stack ? `${x.stack}/${x.resource}` : x.resource,
+          kind: "resource",
+        },
+      ];
+      if (x.location?.module)
+        logical.push({ fullyQualifiedName: x.location.module, kind: "module" });
+      if (x.location?.construct)
+        logical.push({ fullyQualifiedName: x.location.construct, kind: "object" });
+      const inline = r.waivedInline?.get(x);
+      const suppressions =
+        x.status !== "WAIVED"
+          ? undefined
+          : inline
+            ? [
+                {
+                  kind: "inSource",
+                  status: "accepted",
+                  justification: inline.reason,
+                  location: {
+                    physicalLocation: {
+                      artifactLocation: {
+                        uri: locator.path({ ...x, location: { file: inline.file } }),
+                        uriBaseId: "%SRCROOT%",
+                      },
+                      region: { startLine: inline.line },
+                    },
+                  },
+                },
+              ]
+            : [{ kind: "external", status: "accepted", justification: x.message }];
       return {
         ruleId: x.rule,
         ruleIndex: index.get(x.rule) ?? -1,
@@ -145,28 +327,82 @@ export function toSarif(r: Report): string {
         locations: [
           {
             physicalLocation: {
-              artifactLocation: { uri },
-              region: { startLine: f ? lineOf(f.file, x.resource) : 1 },
+              artifactLocation: { uri: locator.path(x), uriBaseId: "%SRCROOT%" },
+              region: { startLine, endLine },
             },
-            logicalLocations: [
-              { fullyQualifiedName: `${x.stack}/${x.resource}`, kind: "resource" },
-            ],
+            logicalLocations: logical,
           },
         ],
-        partialFingerprints: { "imgsecResource/v1": `${x.stack}/${x.rule}/${x.resource}` },
-        ...(x.status === "WAIVED"
-          ? { suppressions: [{ kind: "external", justification: x.message }] }
-          : {}),
+        partialFingerprints: { primaryLocationLineHash: `${hash.slice(0, 16)}:${occurrence}` },
+        ...(suppressions ? { suppressions } : {}),
         properties: { status: x.status, controls: x.controls, severity: x.severity },
       };
-    });
+    },
+  );
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
-    runs: [{ tool: { driver: { name: "imgsec", semanticVersion: r.version, rules } }, results }],
+    runs: [
+      {
+        tool: { driver: { name: "imgsec", semanticVersion: r.version, rules } },
+        originalUriBaseIds: {
+          "%SRCROOT%": {
+            description: {
+              text: "The repository root (the checked folder when it is not in a git repository).",
+            },
+          },
+        },
+        results,
+      },
+    ],
   };
   return JSON.stringify(log, null, 2) + "\n";
 }
+
+// ---- GitLab Code Quality ------------------------------------------------------------------------
+
+/** GitLab's scale, as Trivy maps the same four severities onto it. */
+const GITLAB_SEVERITY: Record<Severity, string> = {
+  critical: "critical",
+  high: "major",
+  medium: "minor",
+  low: "info",
+};
+
+/**
+ * GitLab Code Quality (a Code Climate subset, `artifacts:reports:codequality`): one issue per
+ * FAIL, UNKNOWN and WARN result. A result that does not fail the gate (WARN, and UNKNOWN under
+ * `--unknown warn`) is `info`. Fingerprints are SHA-256 over the path and the SARIF recipe, unique
+ * per report.
+ */
+export function toGitlab(r: Report): string {
+  const locator = new Locator(r);
+  const mode = r.unknownMode ?? "fail";
+  const issues = findings(
+    r,
+    locator,
+    (x) => x.status === "FAIL" || x.status === "UNKNOWN" || x.status === "WARN",
+  ).map(({ x, hash, occurrence }) => {
+    const path = locator.path(x);
+    const { startLine, endLine } = locator.lines(x);
+    const failsGate = x.status === "FAIL" || (x.status === "UNKNOWN" && mode === "fail");
+    return {
+      type: "issue",
+      check_name: x.rule,
+      description: `${x.status === "FAIL" ? "" : `${x.status}: `}${x.resource}: ${x.message}`,
+      content: {
+        body: `${x.title}\n\nHIPAA: ${x.controls.join(", ")}\n\nFix: ${x.remediation}`,
+      },
+      categories: ["Security"],
+      fingerprint: createHash("sha256").update(`${path}\n${hash}\n${occurrence}`).digest("hex"),
+      severity: failsGate ? GITLAB_SEVERITY[x.severity] : "info",
+      location: { path, lines: { begin: startLine, end: endLine } },
+    };
+  });
+  return JSON.stringify(issues, null, 2) + "\n";
+}
+
+// ---- JUnit --------------------------------------------------------------------------------------
 
 const xml = (s: string) =>
   s.replace(

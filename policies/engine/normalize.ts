@@ -1,8 +1,8 @@
 /**
- * Turns the three inputs `imgsec check` accepts into one document per stack, the only shape the
- * Rego rules see:
+ * Turns what `imgsec check` accepts (a Terraform module of HCL and/or JSON files, cdktf output, a
+ * plan) into one document per stack, the only shape the Rego rules see:
  *
- *   { stack, source: "cdktf"|"plan"|"tfjson", params: {...},
+ *   { stack, source: "cdktf"|"plan"|"tfjson"|"hcl", params: {...},
  *     resources: { "<address>": { address, config_address, type, name, mode, values,
  *                                 refs: { <top-level attribute>: ["<config address>", ...] },
  *                                 policies: { <attribute>: {Statement: [...]} | null } } } }
@@ -25,8 +25,8 @@
  * plan, values in `after_unknown` that no resolvable reference explains are written as `${?}` too;
  * Rego's `lib.is_unknown` finds the marker anywhere in a value.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import {
   isObj,
   Json,
@@ -37,22 +37,26 @@ import {
   UNKNOWN,
   UnusableInputError,
 } from "./document";
+import { configFileNames, LoadedConfig, loadModuleDirectory, LoadOptions } from "./config/load";
 import { fromPlan } from "./plan";
 import { fromTfJson } from "./tfjson";
 
 export type { Json, NormalizedResource, NormalizedStack } from "./document";
 export { UNKNOWN, UnusableInputError } from "./document";
+export type { LoadOptions } from "./config/load";
 export { parsePolicy } from "./policy-docs";
 
-function readJson(file: string): Json {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (e) {
     throw new UnusableInputError(
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
     );
   }
+}
+
+function parseJson(text: string, file: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (e) {
@@ -62,17 +66,28 @@ function readJson(file: string): Json {
   }
 }
 
-/** Loads a file or directory: a cdktf.out (manifest.json), a stack folder, a plan, or *.tf.json. */
-export function loadStacks(path: string): NormalizedStack[] {
+/** A stack as the loader returns it: the contract's stack, and the loader's notes (what it could
+ * not read or know: a module not downloaded, a function it does not evaluate). */
+/** A stack as loaded (its notes are part of NormalizedStack now; the name stays for callers). */
+export type LoadedStack = NormalizedStack;
+
+/**
+ * Loads a file or directory: a cdktf.out (manifest.json), a stack folder, a plan, a Terraform
+ * module directory (`.tf`, `.tofu`, `.tf.json`, `.tofu.json`), or one such file.
+ */
+export function loadStacks(path: string, opts: LoadOptions = {}): LoadedStack[] {
   if (!existsSync(path)) throw new UnusableInputError(`no such file or directory: ${path}`);
-  if (statSync(path).isDirectory()) return loadDirectory(path);
-  return [normalizeDocument(readJson(path), path, stackNameFor(path))];
+  if (statSync(path).isDirectory()) return loadDirectory(path, opts);
+  if (/\.(tf|tofu)$/.test(path))
+    return [moduleStack(loadModuleDirectory(path, opts, path), path, "hcl")];
+  const text = readText(path);
+  return [normalizeDocument(parseJson(text, path), path, stackNameFor(path), { text, opts })];
 }
 
-function loadDirectory(dir: string): NormalizedStack[] {
+function loadDirectory(dir: string, opts: LoadOptions): LoadedStack[] {
   const manifest = join(dir, "manifest.json");
   if (existsSync(manifest)) {
-    const m = readJson(manifest);
+    const m = parseJson(readText(manifest), manifest);
     const stacks = isObj(m) && isObj(m.stacks) ? m.stacks : undefined;
     if (!stacks) throw new UnusableInputError(`${manifest} is not a cdktf manifest (no "stacks")`);
     return Object.entries(stacks).map(([name, s]) => {
@@ -81,36 +96,46 @@ function loadDirectory(dir: string): NormalizedStack[] {
       if (!rel)
         throw new UnusableInputError(`${manifest}: stack ${name} has no synthesizedStackPath`);
       const file = join(dir, rel);
-      return normalizeDocument(readJson(file), file, name);
+      const text = readText(file);
+      return normalizeDocument(parseJson(text, file), file, name, { text, base: dir, opts });
     });
   }
-  // A Terraform module directory: every *.tf.json in it is one configuration, as Terraform merges them.
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".tf.json"))
-    .sort();
-  if (files.length === 0) {
-    throw new UnusableInputError(`${dir} has neither a cdktf manifest.json nor *.tf.json files`);
+  // A Terraform module directory: its files are one configuration, as Terraform merges them.
+  const names = configFileNames(dir);
+  if (names.length === 0) {
+    throw new UnusableInputError(
+      `${dir} has neither a cdktf manifest.json nor *.tf.json files (nor *.tf, *.tofu, *.tofu.json)`,
+    );
   }
-  const merged: Obj = {};
-  for (const f of files) {
-    const doc = readJson(join(dir, f));
-    if (!isObj(doc)) throw new UnusableInputError(`${join(dir, f)} is not a Terraform JSON object`);
-    for (const kind of ["resource", "data"]) {
-      const byType = doc[kind];
-      if (!isObj(byType)) continue;
-      const target = (merged[kind] ??= {}) as Obj;
-      for (const [type, byName] of Object.entries(byType)) {
-        if (isObj(byName))
-          target[type] = { ...(isObj(target[type]) ? target[type] : {}), ...byName };
-      }
-    }
-  }
-  return [normalizeDocument(merged, dir, basename(dir))];
+  const hcl = names.some((n) => /\.(tf|tofu)$/.test(n));
+  return [moduleStack(loadModuleDirectory(dir, opts), dir, hcl ? "hcl" : "tfjson")];
+}
+
+function moduleStack(
+  loaded: LoadedConfig,
+  path: string,
+  source: "hcl" | "tfjson",
+): LoadedStack {
+  indexInboundReferences(loaded.resources);
+  const name = basename(statSync(path).isDirectory() ? resolve(path) : path).replace(
+    /\.(tf|tofu)$/,
+    "",
+  );
+  return {
+    stack: name,
+    source,
+    file: path,
+    resources: loaded.resources,
+    inlineWaivers: loaded.inlineWaivers,
+    notes: loaded.notes,
+  };
 }
 
 function stackNameFor(file: string): string {
   const parent = basename(join(file, ".."));
-  return basename(file) === "cdk.tf.json" ? parent : basename(file).replace(/\.json$/, "");
+  return basename(file) === "cdk.tf.json"
+    ? parent
+    : basename(file).replace(/(\.tf|\.tofu)?\.json$/, "");
 }
 
 export function detectFormat(doc: Json): "cdktf" | "plan" | "tfjson" {
@@ -130,15 +155,36 @@ export function detectFormat(doc: Json): "cdktf" | "plan" | "tfjson" {
   );
 }
 
-export function normalizeDocument(doc: Json, file: string, stack: string): NormalizedStack {
+/**
+ * One parsed document. `text` (the file's text) gives source lines, `base` is what source
+ * locations are relative to (the checked path; default the file), `opts` the variable values.
+ */
+export function normalizeDocument(
+  doc: Json,
+  file: string,
+  stack: string,
+  from: { text?: string; base?: string; opts?: LoadOptions } = {},
+): LoadedStack {
   const source = detectFormat(doc);
-  const resources = source === "plan" ? fromPlan(doc as Obj) : fromTfJson(doc as Obj);
-  indexInboundReferences(resources);
+  if (source === "plan") {
+    const resources = fromPlan(doc as Obj);
+    indexInboundReferences(resources);
+    return { stack, source, file, resources };
+  }
+  const loaded = fromTfJson(doc as Obj, { file, ...from });
+  indexInboundReferences(loaded.resources);
   if (source === "cdktf") {
     const meta = ((doc as Obj)["//"] as Obj).metadata as Obj;
     if (typeof meta.stackName === "string") stack = meta.stackName;
   }
-  return { stack, source, file, resources };
+  return {
+    stack,
+    source,
+    file,
+    resources: loaded.resources,
+    inlineWaivers: loaded.inlineWaivers,
+    notes: loaded.notes,
+  };
 }
 
 // ---- inbound reference index ------------------------------------------------------------------

@@ -1,10 +1,62 @@
-/** `terraform show -json` plans: planned values, references from the configuration (see normalize.ts). */
+/**
+ * `terraform show -json` and `tofu show -json` plans (format 1.x, the same for both tools): planned
+ * values, references from the configuration (see normalize.ts).
+ *
+ * What is checked is what will exist after apply: the planned values, or for a resource change
+ * that planned_values lacks, its `after` with `after_unknown`. A resource being deleted
+ * (`["delete"]`), forgotten (`["forget"]`) or a deposed object is not checked; a replacement is
+ * checked as its new object whichever order it runs in (`["delete","create"]`, or
+ * `["create","delete"]` under create_before_destroy). Provider addresses are not read, so
+ * `registry.opentofu.org/hashicorp/aws` and `registry.terraform.io/hashicorp/aws` are alike.
+ */
 import { isObj, Json, NormalizedResource, Obj, UNKNOWN, UnusableInputError } from "./document";
 import { POLICY_ATTRIBUTES, policiesOf, unknownDocument } from "./policy-docs";
 
 // ---- plan JSON --------------------------------------------------------------------------------
 
+/** Actions after which the object no longer exists: nothing to check. */
+const GONE = new Set(["delete", "forget"]);
+
+/** Will the change leave an object in place? Not when every action removes it. */
+const remains = (actions: Json | undefined) =>
+  !Array.isArray(actions) || !actions.every((a) => typeof a === "string" && GONE.has(a));
+
+/** "module.a[0].aws_s3_bucket.b[\"x\"]" → "module.a.aws_s3_bucket.b": instance keys dropped,
+ * quoted keys that hold a "]" included. */
+export const configAddressOf = (address: string) =>
+  address.replace(/\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]/g, "");
+
+function normalized(r: Obj, values: Obj): NormalizedResource {
+  const address = r.address as string;
+  return {
+    address,
+    config_address: configAddressOf(address),
+    type: r.type as string,
+    name: String(r.name ?? ""),
+    mode: r.mode === "data" ? "data" : "managed",
+    values,
+    refs: {},
+    referenced_by: {},
+    policies: policiesOf(values),
+  };
+}
+
 export function fromPlan(doc: Obj): Record<string, NormalizedResource> {
+  if (doc.errored === true)
+    throw new UnusableInputError(
+      "plan: the plan errored (errored: true), so it does not say what will exist: fix the plan and check it again",
+    );
+  const changes = (Array.isArray(doc.resource_changes) ? doc.resource_changes : []).filter(
+    (c): c is Obj =>
+      isObj(c) && typeof c.address === "string" && isObj(c.change) && c.deposed === undefined,
+  );
+  if (!isObj(doc.planned_values) && !Array.isArray(doc.resource_changes)) {
+    throw new UnusableInputError(
+      isObj(doc.values)
+        ? "plan: this is a state (terraform show -json of a state), not a plan: check the JSON of a plan file (terraform show -json plan.out)"
+        : "plan: neither planned_values nor resource_changes: nothing says what will exist",
+    );
+  }
   const out: Record<string, NormalizedResource> = {};
   const planned = isObj(doc.planned_values) ? doc.planned_values.root_module : undefined;
   const walkPlanned = (mod: Json | undefined) => {
@@ -13,24 +65,26 @@ export function fromPlan(doc: Obj): Record<string, NormalizedResource> {
       if (!isObj(r) || typeof r.address !== "string" || typeof r.type !== "string") {
         throw new UnusableInputError("plan: a planned resource has no address or type");
       }
-      const values = isObj(r.values) ? r.values : {};
-      const configAddress = r.address.replace(/\[[^\]]*\]/g, "");
-      out[r.address] = {
-        address: r.address,
-        config_address: configAddress,
-        type: r.type,
-        name: String(r.name ?? ""),
-        mode: r.mode === "data" ? "data" : "managed",
-        values,
-        refs: {},
-        referenced_by: {},
-        policies: policiesOf(values),
-      };
+      out[r.address] = normalized(r, isObj(r.values) ? r.values : {});
     }
     for (const child of Array.isArray(mod.child_modules) ? mod.child_modules : [])
       walkPlanned(child);
   };
   walkPlanned(planned);
+  for (const c of changes) {
+    const change = c.change as Obj;
+    const address = c.address as string;
+    if (!remains(change.actions)) {
+      // Never checked, even where a hand-made plan lists it among planned values.
+      delete out[address];
+      continue;
+    }
+    if (out[address]) continue;
+    // A change planned_values does not show (a plan trimmed to its changes): its `after`.
+    if (typeof c.type !== "string")
+      throw new UnusableInputError(`plan: the resource change ${address} has no type`);
+    out[address] = normalized(c, isObj(change.after) ? change.after : {});
+  }
 
   // References live in the configuration, keyed by config address (module path + type.name).
   const byConfigAddress = new Map<string, NormalizedResource[]>();
@@ -84,6 +138,8 @@ function markPlanUnknowns(
 ): void {
   for (const change of Array.isArray(doc.resource_changes) ? doc.resource_changes : []) {
     if (!isObj(change) || typeof change.address !== "string" || !isObj(change.change)) continue;
+    // A deposed object is the old half of a replacement: it will be deleted, not checked.
+    if (change.deposed !== undefined || !remains(change.change.actions)) continue;
     const r = resources[change.address];
     const unknown = change.change.after_unknown;
     if (!r || !isObj(unknown)) continue;

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv from "ajv-draft-04";
@@ -58,6 +58,7 @@ describe("imgsec check", () => {
     const fail = doc.results.find((x: { status: string }) => x.status === "FAIL");
     expect(Object.keys(fail).sort()).toEqual([
       "controls",
+      "location",
       "message",
       "remediation",
       "resource",
@@ -73,6 +74,18 @@ describe("imgsec check", () => {
       severity: "high",
       controls: ["164.312(a)(2)(iv)", "164.312(e)(2)(ii)"],
     });
+    // Where it is written: the bucket's block in the stack's cdk.tf.json, and its construct.
+    expect(fail.location).toEqual({
+      file: "stacks/imgsec-dev/cdk.tf.json",
+      startLine: expect.any(Number),
+      endLine: expect.any(Number),
+      construct: "imgsec-dev/raw/bucket",
+    });
+    const lines = readFileSync(join(broken, "stacks", "imgsec-dev", "cdk.tf.json"), "utf8").split(
+      "\n",
+    );
+    expect(lines[fail.location.startLine - 1]).toMatch(/^ {6}"raw_bucket_[0-9A-F]{8}": \{$/);
+    expect(lines[fail.location.endLine - 1]).toMatch(/^ {6}\},?$/);
     expect(doc.results.filter((x: { status: string }) => x.status === "PASS").length).toBe(
       doc.summary.passed,
     );
@@ -101,7 +114,7 @@ describe("imgsec check", () => {
     expect(result.ruleId).toBe("IMGSEC-S3-001");
     expect(sarif.runs[0].tool.driver.rules[result.ruleIndex].id).toBe("IMGSEC-S3-001");
     expect(sarif.runs[0].tool.driver.rules[result.ruleIndex].properties["security-severity"]).toBe(
-      "8.0",
+      "7.5",
     );
     const loc = result.locations[0].physicalLocation;
     expect(loc.artifactLocation.uri).toMatch(/stacks\/imgsec-dev\/cdk\.tf\.json$/);
@@ -109,6 +122,40 @@ describe("imgsec check", () => {
       "\n",
     );
     expect(lines[loc.region.startLine - 1]).toMatch(/"raw_bucket_[0-9A-F]{8}": \{/);
+    expect(loc.region.endLine).toBeGreaterThan(loc.region.startLine);
+    expect(result.locations[0].logicalLocations[1]).toEqual({
+      fullyQualifiedName: "imgsec-dev/raw/bucket",
+      kind: "object",
+    });
+    expect(result.partialFingerprints.primaryLocationLineHash).toMatch(/^[0-9a-f]{16}:1$/);
+  });
+
+  test("--format gitlab: GitLab Code Quality issues for failures, unknowns and warnings", () => {
+    const r = runCli(["check", broken, "--format", "gitlab", "--no-audit"]);
+    expect(r.code).toBe(1);
+    const issues = JSON.parse(r.stdout);
+    const { summary } = JSON.parse(
+      runCli(["check", broken, "--format", "json", "--no-audit"]).stdout,
+    );
+    // Every FAIL, UNKNOWN and WARN, nothing else.
+    expect(issues).toHaveLength(summary.failed + summary.unknown + summary.warned);
+    const pairs = issues.map((i: { check_name: string; severity: string }) =>
+      [i.check_name, i.severity].join(" "),
+    );
+    expect(pairs).toContain("IMGSEC-S3-001 major"); // a high-severity failure
+    expect(pairs.filter((p: string) => p === "IMGSEC-SM-003 info")).toHaveLength(2); // warnings
+    const s3 = issues.find((i: { check_name: string }) => i.check_name === "IMGSEC-S3-001");
+    expect(s3.location).toEqual({
+      path: "stacks/imgsec-dev/cdk.tf.json",
+      lines: { begin: expect.any(Number), end: expect.any(Number) },
+    });
+  });
+
+  test("text names the construct and the line of a cdktf finding", () => {
+    const r = runCli(["check", broken, "--no-audit"]);
+    expect(r.stdout).toMatch(
+      /^ {4}FAIL {4}IMGSEC-S3-001 {3}aws_s3_bucket\.raw_bucket_[0-9A-F]{8} {2}\(stacks\/imgsec-dev\/cdk\.tf\.json:\d+, construct imgsec-dev\/raw\/bucket\)$/m,
+    );
   });
 
   test("--format junit: one failure element per failed result", () => {
@@ -254,5 +301,82 @@ describe("inputs", () => {
     expectOneLineError(runCli(["check", other, "--out", out]), /^imgsec: unrecognized format/);
     expect(existsSync(out)).toBe(false);
     expect(runCli(["check", good, "--format", "html"]).code).toBe(2);
+  });
+});
+
+describe("HCL: locations, inline waivers, --var and --var-file reach the loader", () => {
+  const repo = join(dir, "repo");
+  const infra = join(repo, "infra");
+  beforeAll(() => {
+    mkdirSync(join(repo, ".git"), { recursive: true });
+    mkdirSync(infra, { recursive: true });
+    writeFileSync(
+      join(infra, "main.tf"),
+      [
+        'variable "rotate" {',
+        "  default = false",
+        "}",
+        "",
+        '# imgsec:waive IMGSEC-S3-007 until=2999-03-31 reason="legacy bucket, SEC-123"',
+        'resource "aws_s3_bucket" "raw" {',
+        '  bucket = "raw"',
+        "}",
+        "",
+        'resource "aws_kms_key" "k" {',
+        "  enable_key_rotation     = var.rotate",
+        "  deletion_window_in_days = 30",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "rotate.tfvars"), "rotate = true\n");
+  });
+
+  test("text names file and line; the comment waiver applies, with where and until when", () => {
+    const r = runCli(["check", infra, "--no-audit"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {4}FAIL {4}IMGSEC-KMS-001 {2}aws_kms_key\.k {2}\(main\.tf:10\)$/m);
+    expect(r.stdout).toMatch(
+      /^ {4}WAIVED {2}IMGSEC-S3-007 {3}aws_s3_bucket\.raw {2}\(main\.tf:6\)\n.*\(waived in main\.tf:5 until 2999-03-31: legacy bucket, SEC-123\)$/m,
+    );
+  });
+
+  test("--no-inline-waivers: the waived failure fails again, and the count of ignored waivers is shown", () => {
+    const r = runCli(["check", infra, "--no-audit", "--no-inline-waivers"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {4}FAIL {4}IMGSEC-S3-007 /m);
+    expect(r.stdout).toMatch(/^--no-inline-waivers: 1 inline waiver in the configuration ignored/m);
+    const j = runCli(["check", infra, "--no-audit", "--no-inline-waivers", "--format", "json"]);
+    expect(JSON.parse(j.stdout).inlineWaivers).toMatchObject({ applied: false, found: 1 });
+    expect(j.stderr).toMatch(/^imgsec: --no-inline-waivers: 1 inline waiver\(s\) ignored$/m);
+  });
+
+  test("SARIF and GitLab paths are relative to the repository root, with the block's lines", () => {
+    const sarif = JSON.parse(runCli(["check", infra, "--no-audit", "--format", "sarif"]).stdout);
+    const kms = sarif.runs[0].results.find(
+      (x: { ruleId: string }) => x.ruleId === "IMGSEC-KMS-001",
+    );
+    expect(kms.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: "infra/main.tf", uriBaseId: "%SRCROOT%" },
+      region: { startLine: 10, endLine: 13 },
+    });
+    const gitlab = JSON.parse(runCli(["check", infra, "--no-audit", "--format", "gitlab"]).stdout);
+    expect(
+      gitlab.find((x: { check_name: string }) => x.check_name === "IMGSEC-KMS-001").location,
+    ).toEqual({
+      path: "infra/main.tf",
+      lines: { begin: 10, end: 13 },
+    });
+  });
+
+  test("--var and --var-file set the variable the verdict depends on", () => {
+    const kms = (args: string[]) =>
+      JSON.parse(
+        runCli(["check", infra, "--no-audit", "--format", "json", ...args]).stdout,
+      ).results.find((x: { rule: string }) => x.rule === "IMGSEC-KMS-001").status;
+    expect(kms([])).toBe("FAIL");
+    expect(kms(["--var", "rotate=true"])).toBe("PASS");
+    expect(kms(["--var-file", join(dir, "rotate.tfvars")])).toBe("PASS");
+    expect(kms(["--var-file", join(dir, "rotate.tfvars"), "--var", "rotate=false"])).toBe("FAIL");
   });
 });

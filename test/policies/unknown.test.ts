@@ -63,8 +63,9 @@ describe("normalizer: what is known", () => {
     const alarm = r("aws_cloudwatch_metric_alarm.a");
     expect(alarm.values.actions_enabled).toBe(UNKNOWN);
     expect(alarm.values.alarm_actions).toEqual(["${aws_sns_topic.t.arn}", UNKNOWN]);
-    // Nested braces and quotes inside a template, and a %{ } directive.
-    expect(alarm.values.alarm_description).toBe(`${UNKNOWN}-${UNKNOWN}x${UNKNOWN}`);
+    // Nested braces and quotes inside a template are evaluated (jsonencode is known); a %{ }
+    // directive on an unknown condition is one unknown part.
+    expect(alarm.values.alarm_description).toBe(`{"a":"}"}-${UNKNOWN}`);
   });
 
   test("a reference to a resource of the same document stays, and is listed in refs", () => {
