@@ -111,11 +111,7 @@ function loadDirectory(dir: string, opts: LoadOptions): LoadedStack[] {
   return [moduleStack(loadModuleDirectory(dir, opts), dir, hcl ? "hcl" : "tfjson")];
 }
 
-function moduleStack(
-  loaded: LoadedConfig,
-  path: string,
-  source: "hcl" | "tfjson",
-): LoadedStack {
+function moduleStack(loaded: LoadedConfig, path: string, source: "hcl" | "tfjson"): LoadedStack {
   indexInboundReferences(loaded.resources);
   const name = basename(statSync(path).isDirectory() ? resolve(path) : path).replace(
     /\.(tf|tofu)$/,
