@@ -106,11 +106,15 @@ const UNKNOWN_NOTE =
   "UNKNOWN: the verdict depends on a value the gate cannot see (a variable, a local, a function result, a plan value known only after apply). Give it a literal value or a reference to a resource in the same configuration, check a plan where it is known, or waive it with a justification.";
 
 /** "  (main.tf:12)", "  (cdk.tf.json:40, construct imgsec-dev/raw/bucket)", or "" when no line is known. */
-function whereText(x: CheckResult): string {
+/** `infra/main.tf:12`: the file as the user can open it from where they ran the check. */
+function whereText(x: CheckResult, rootDir?: string): string {
   const l = x.location;
   if (!l) return "";
   const parts: string[] = [];
-  if (l.startLine !== undefined) parts.push(`${l.file}:${l.startLine}`);
+  // Relative to where the check ran when the file is under it, else to the checked folder.
+  const fromCwd = rootDir ? relative(process.cwd(), resolve(rootDir, l.file)) : "";
+  const file = fromCwd && !fromCwd.startsWith("..") && !isAbsolute(fromCwd) ? fromCwd : l.file;
+  if (l.startLine !== undefined) parts.push(`${file}:${l.startLine}`);
   if (l.construct) parts.push(`construct ${l.construct}`);
   return parts.length ? `  (${parts.join(", ")})` : "";
 }
@@ -150,10 +154,15 @@ export function toText(r: Report, opts: { showPassed?: boolean } = {}): string {
       lines.push(`  ${sev.toUpperCase()}`);
       for (const x of shown) {
         // Seven columns: UNKNOWN is the longest status.
-        lines.push(`    ${x.status.padEnd(7)} ${x.rule.padEnd(15)} ${x.resource}${whereText(x)}`);
+        lines.push(
+          `    ${x.status.padEnd(7)} ${x.rule.padEnd(15)} ${x.resource}${whereText(x, r.rootDir)}`,
+        );
         lines.push(`            ${x.message}`);
         if (x.status === "FAIL" || x.status === "WARN")
           lines.push(`            fix: ${x.remediation}`);
+        // What an auditor asks first: which HIPAA specification a finding touches.
+        if (x.status !== "PASS" && x.controls.length)
+          lines.push(`            HIPAA: 45 CFR ${x.controls.join(", ")}`);
       }
     }
   }

@@ -345,5 +345,8 @@ describe("text output", () => {
     const lines = mainTf(dir, { above: 11 });
     const text = toText(await report([hclStack(lines)], dir));
     expect(text).toMatch(/^ {4}FAIL {4}IMGSEC-S3-001 {3}aws_s3_bucket\.raw {2}\(main\.tf:12\)$/m);
+    // Each finding names the HIPAA specifications its rule supports, from the rule's METADATA.
+    const s3001 = text.slice(text.indexOf("IMGSEC-S3-001"));
+    expect(s3001).toMatch(/^ {12}HIPAA: 45 CFR 164\.312\(a\)\(2\)\(iv\)/m);
   });
 });
