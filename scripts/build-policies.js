@@ -4,8 +4,8 @@
 // (rego.metadata is not available under WASM). Two bundles, each with its own entrypoint, rules
 // and catalog; outputs are committed so users need neither Go nor opa:
 //   policies/dist/deployment.wasm        entrypoint imgsec/main/results (policies/rules/**)
-//   policies/dist/catalog.json           [{package, id, title, description, severity, level, controls, resource_types, inputs, remediation}]
-//   policies/RULES.md                    the deployment rules as a table
+//   policies/dist/catalog.json           [{package, id, title, description, severity, level, controls, resource_types, inputs, peers, remediation}]
+//   policies/RULES.md                    the deployment rules as a table, with the peer checks each covers
 //   policies/dist/package.wasm           entrypoint imgsec/package/main/results (policies/package/rules/*)
 //   policies/dist/package-catalog.json   the package rules' catalog, same shape
 //   policies/package/RULES.md            the package rules as a table
@@ -28,6 +28,51 @@ const POLICIES = join(ROOT, "policies");
 const DIST = join(POLICIES, "dist");
 const OPA = process.env.OPA || join(ROOT, ".tools", "bin", "opa");
 const SEVERITIES = ["critical", "high", "medium", "low"];
+
+/**
+ * The HIPAA packs users compare us with, by the prefix a rule's `custom.peers` entry carries: the
+ * ids are the packs' own (cdk-nag rule ids as the HIPAA.Security pack reports them, AWS Config
+ * managed rule names, Prowler check ids).
+ */
+const PEER_PACKS = {
+  "cdk-nag": "cdk-nag's HIPAA Security pack (cdklabs/cdk-nag `src/packs/hipaa-security.ts`)",
+  "aws-config":
+    "AWS Config's Operational Best Practices for HIPAA Security conformance pack (awslabs/aws-config-rules)",
+  prowler:
+    "Prowler's HIPAA mapping (prowler-cloud/prowler `prowler/compliance/aws/hipaa_aws.json`)",
+};
+
+/**
+ * Peer checks that can be judged on IaC for a resource type imgsec deploys, that no rule covers
+ * (or covers only in part), and why. Rendered under the deployment rules table.
+ */
+const UNCOVERED_PEERS = [
+  {
+    peers: ["aws-config:cloudwatch-alarm-action-check"],
+    partial: true,
+    why: "Covered in part by IMGSEC-CW-003: the pack's defaults also require an INSUFFICIENT_DATA action; we require alarm actions only, as our security alarms treat missing data as not breaching.",
+  },
+  {
+    peers: ["aws-config:s3-event-notifications-enabled"],
+    why: "An operational choice, not a safeguard: buckets nothing consumes events from (the audit and log buckets) would fail for no security reason.",
+  },
+  {
+    peers: [
+      "aws-config:s3-bucket-policy-grantee-check",
+      "aws-config:internet-gateway-authorized-vpc-only",
+    ],
+    why: "Judged against lists only the deploying organization knows (allowed principals, authorized VPCs); IMGSEC-S3-010 and IMGSEC-VPC-003 cover the public cases.",
+  },
+  {
+    peers: [
+      "aws-config:s3-account-level-public-access-blocks",
+      "prowler:s3_account_level_public_access_blocks",
+    ],
+    why: "An account-wide setting, not a resource of the workload stack; IMGSEC-S3-004 accepts it in place of a bucket's own block when the stack declares it.",
+  },
+];
+
+const PEER_ID = new RegExp(`^(${Object.keys(PEER_PACKS).join("|")}):[A-Za-z0-9._-]+$`);
 
 /**
  * The bundles: `sources` are compiled (tests, docs and data ignored) with `entrypoint`; every Rego
@@ -120,6 +165,8 @@ function buildCatalog(inspected, bundle) {
       resource_types: c.resource_types || [],
       // The attributes a deployment rule's verdict depends on: each has a test with an unknown value.
       ...(bundle.resourceColumn ? { inputs: c.inputs || [] } : {}),
+      // The checks of the HIPAA packs users compare us with that this rule covers.
+      ...(bundle.resourceColumn ? { peers: c.peers || [] } : {}),
       remediation: (c.remediation || "").trim(),
     };
     if (!/^IMGSEC-[A-Z0-9]+-\d{3}$/.test(entry.id || ""))
@@ -138,6 +185,10 @@ function buildCatalog(inspected, bundle) {
     if (entry.resource_types.length === 0) fail(`${where}: custom.resource_types is empty`);
     if (entry.inputs && !entry.inputs.every((i) => typeof i === "string" && i !== ""))
       fail(`${where}: custom.inputs must be a list of attribute paths`);
+    if (entry.peers && !entry.peers.every((p) => typeof p === "string" && PEER_ID.test(p)))
+      fail(
+        `${where}: custom.peers entries must look like cdk-nag:<id>, aws-config:<rule> or prowler:<check>`,
+      );
     if (!entry.remediation) fail(`${where}: custom.remediation is empty`);
     entries.push(entry);
   }
@@ -210,11 +261,13 @@ function compile(work, caps, b) {
   return readFileSync(join(dir, "policy.wasm"));
 }
 
+const code = (t) => "`" + t + "`";
+
 /** A readable rules table for auditors and the README, generated from the catalog. */
 function rulesMarkdown(catalog, b) {
   const rows = catalog.map(
     (r) =>
-      `| ${r.id} | ${r.title} | ${r.severity}${r.level === "warning" ? " (warning)" : ""} | ${r.controls.join(", ")} |${b.resourceColumn ? ` ${r.resource_types.map((t) => "`" + t + "`").join(", ")} | ${r.inputs.map((t) => "`" + t + "`").join(", ")} |` : ""} \`${b.ruleFile(r.package)}.rego\` |`,
+      `| ${r.id} | ${r.title} | ${r.severity}${r.level === "warning" ? " (warning)" : ""} | ${r.controls.join(", ")} |${b.resourceColumn ? ` ${r.resource_types.map(code).join(", ")} | ${r.inputs.map(code).join(", ")} | ${r.peers.map(code).join(", ")} |` : ""} \`${b.ruleFile(r.package)}.rego\` |`,
   );
   return [
     b.heading,
@@ -226,15 +279,44 @@ function rulesMarkdown(catalog, b) {
       ? [
           "A rule whose verdict depends on a value that is not known (a variable, a function result, a plan value known only after apply) reports UNKNOWN, never PASS. *Depends on* lists the attributes whose value decides the verdict.",
           "",
+          "*Peers* lists the checks of the HIPAA packs users compare us with that the rule covers (it may be stricter than they are):",
+          "",
+          ...Object.entries(PEER_PACKS).map(([prefix, pack]) => `- \`${prefix}:\` ${pack}`),
+          "",
         ]
       : []),
     b.resourceColumn
-      ? "| id | title | severity | HIPAA controls | resource types | depends on | file |"
+      ? "| id | title | severity | HIPAA controls | resource types | depends on | peers | file |"
       : "| id | title | severity | HIPAA controls | file |",
-    b.resourceColumn ? "|---|---|---|---|---|---|---|" : "|---|---|---|---|---|",
+    b.resourceColumn ? "|---|---|---|---|---|---|---|---|" : "|---|---|---|---|---|",
     ...rows,
+    ...(b.resourceColumn ? uncoveredPeers(catalog) : []),
     "",
   ].join("\n");
+}
+
+/** The peer checks judgeable on IaC for resource types we deploy that no rule covers, with why. */
+function uncoveredPeers(catalog) {
+  const covered = new Set(catalog.flatMap((r) => r.peers));
+  for (const { peers, partial } of UNCOVERED_PEERS) {
+    for (const p of peers) {
+      if (!PEER_ID.test(p)) fail(`UNCOVERED_PEERS: ${p} is not a peer id`);
+      if (covered.has(p) !== Boolean(partial))
+        fail(
+          `UNCOVERED_PEERS: ${p} ${partial ? "is covered in part but no rule lists it" : "is listed by a rule's custom.peers"}`,
+        );
+    }
+  }
+  return [
+    "",
+    "## Peer checks not covered",
+    "",
+    "Checks of those packs that can be judged on IaC for a resource type imgsec deploys and that no rule above covers in full. Not listed: checks of account settings, of IAM users and groups, and of services the stacks do not deploy (GuardDuty, Security Hub, AWS Config, RDS, EC2 instances...), and checks of runtime state (a key scheduled for deletion, a rotation that failed).",
+    "",
+    "| peer checks | why not covered |",
+    "|---|---|",
+    ...UNCOVERED_PEERS.map(({ peers, why }) => `| ${peers.map(code).join(", ")} | ${why} |`),
+  ];
 }
 
 function writeAtomically(file, data) {

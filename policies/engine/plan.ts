@@ -37,7 +37,7 @@ function normalized(r: Obj, values: Obj): NormalizedResource {
     values,
     refs: {},
     referenced_by: {},
-    policies: policiesOf(values),
+    policies: policiesOf(values, r.type as string),
   };
 }
 

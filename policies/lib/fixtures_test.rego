@@ -27,6 +27,23 @@ res_refs(type, name, values, refs) := object.union(res(type, name, values), {"re
 # The same, with parsed policy documents: policies is {attribute: document}.
 res_policies(type, name, values, policies) := object.union(res(type, name, values), {"policies": policies})
 
+# A data source, as the normalizer produces it (address data.<type>.<name>, mode "data").
+data_res(type, name, values) := object.union(res(type, name, values), {
+	"address": concat(".", ["data", type, name]),
+	"config_address": concat(".", ["data", type, name]),
+	"mode": "data",
+})
+
+# An aws_iam_policy_document data source whose statements the normalizer turned into `doc`
+# (policies/engine/policy-docs.ts documentFromDataSource).
+policy_document_source(name, doc) := object.union(
+	data_res("aws_iam_policy_document", name, {"statement": [{"actions": ["..."]}]}),
+	{"policies": {"json": doc}},
+)
+
+# A reference to that data source's rendered JSON, as a Terraform JSON value writes it.
+policy_document_ref(name) := concat("", ["${data.aws_iam_policy_document.", name, ".json}"])
+
 # One stack's input from a list of resources, with the shipped default params.
 stack(resources) := {
 	"stack": "test",
@@ -36,6 +53,7 @@ stack(resources) := {
 		"kms_min_deletion_window_days": 7,
 		"kms_recommended_deletion_window_days": 30,
 		"lambda_require_vpc": false,
+		"require_replication": false,
 	},
 	"resources": {r.address: object.union(r, {"referenced_by": _inbound(r, resources)}) | some r in resources},
 	"by_type": {s.type: [r.address | some r in resources; r.type == s.type] | some s in resources},

@@ -10,13 +10,22 @@ package imgsec.lib.iam
 # Resource types whose `policy` attribute is a permission policy.
 policy_types := {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
 
+# Resource types whose `inline_policy` attribute is a permission policy (a JSON string).
+inline_policy_types := {"aws_ssoadmin_permission_set_inline_policy"}
+
+# Every resource type that holds a permission policy document.
+holder_types := (policy_types | inline_policy_types) | {"aws_iam_role"}
+
 # A document whose content is unknown, as the normalizer writes it.
 unknown_document := {"unknown": true, "Statement": []}
 
 # The permission policy documents of a resource: {name: parsed document, `unknown_document` when
 # its content is unknown, or null when it is not JSON}. A role whose inline_policy blocks are
-# themselves unknown has an unknown document named "inline_policy".
+# themselves unknown has an unknown document named "inline_policy". A document written as a
+# reference to an aws_iam_policy_document data source is that data source's (lib.policy_document).
 documents(r) := {"policy": document(r, "policy")} if r.type in policy_types
+
+documents(r) := {"inline_policy": document(r, "inline_policy")} if r.type in inline_policy_types
 
 documents(r) := object.union(
 	{k: document(r, k) | some k, _ in r.policies; startswith(k, "inline_policy.")},
@@ -25,16 +34,28 @@ documents(r) := object.union(
 	r.type == "aws_iam_role"
 }
 
-# One policy document of a resource (`policy`, `assume_role_policy`, `inline_policy.<i>`).
-# Unknown: the normalizer found it unknown (a statement that is itself unknown included); or, in a
-# plan, it is absent but refers to a resource.
+# One policy document of a resource (`policy`, `assume_role_policy`, `inline_policy.<i>`,
+# `inline_policy`). Unknown: the normalizer found it unknown (a statement that is itself unknown
+# included); its value is unknown; or, in a plan, it is absent but refers to a resource.
 document(r, name) := doc if {
-	doc := object.get(r.policies, name, null)
+	doc := data.imgsec.lib.policy_document(r, name, _value(r, name))
 	doc != null
 } else := unknown_document if {
 	object.get(r.values, name, null) == null
 	count(object.get(r.refs, name, [])) > 0
+} else := unknown_document if {
+	v := object.get(r.values, name, null)
+	not is_object(v)
+	data.imgsec.lib.is_unknown(v)
 } else := null
+
+# The written value of a document: a top-level attribute, or the policy of an inline_policy block.
+_value(r, name) := object.get(block, "policy", null) if {
+	startswith(name, "inline_policy.")
+	i := to_number(substring(name, count("inline_policy."), -1))
+	block := data.imgsec.lib.as_array(object.get(r.values, "inline_policy", []))[i]
+	is_object(block)
+} else := object.get(r.values, name, null)
 
 _unknown_inline(r) := {"inline_policy": unknown_document} if {
 	some block in data.imgsec.lib.as_array(object.get(r.values, "inline_policy", []))
@@ -45,10 +66,12 @@ _unknown_inline(r) := {"inline_policy": unknown_document} if {
 	count(object.get(r.refs, "inline_policy", [])) > 0
 } else := {}
 
-# Every resource holding a permission policy: the policy types, and roles with inline_policy blocks.
-# Data sources (data.aws_iam_policy looks up an existing policy) grant nothing themselves.
+# Every resource holding a permission policy: the policy types, SSO permission sets' inline
+# policies, and roles with inline_policy blocks. Data sources (data.aws_iam_policy looks up an
+# existing policy; data.aws_iam_policy_document renders one that a holder refers to) grant nothing
+# themselves.
 holders := [r |
-	some type in (policy_types | {"aws_iam_role"})
+	some type in holder_types
 	some r in data.imgsec.lib.resources_of(type)
 	r.mode != "data"
 	count(documents(r)) > 0
@@ -60,15 +83,16 @@ where(name, doc, i) := concat("", [name, " statement \"", doc.Statement[i].Sid, 
 	doc.Statement[i].Sid != ""
 } else := concat("", [name, " statement #", format_int(i + 1, 10)])
 
-# Allow statements of a document, with their index.
-allow_statements(doc) := {i: s | some i, s in doc.Statement; s.Effect == "Allow"} if doc != null
+# Allow statements of a document, with their index (a statement without an Effect allows:
+# lib.allows).
+allow_statements(doc) := {i: s | some i, s in doc.Statement; data.imgsec.lib.allows(s)} if doc != null
 
 allow_statements(null) := {}
 
 # Statements that allow, or may once unknown values are known (an unknown Effect could be "Allow").
 may_allow_statements(doc) := {i: s |
 	some i, s in data.imgsec.lib.statements(doc)
-	data.imgsec.lib.could_be(object.get(s, "Effect", null), "Allow")
+	data.imgsec.lib.may_allow(s)
 }
 
 # The statement's Action (lower case), or its NotAction.
@@ -247,3 +271,155 @@ _reference_type(ref) := parts[1] if {
 	parts := split(ref, ".")
 	parts[0] == "data"
 } else := split(ref, ".")[0]
+
+# ---- managed policy attachments ------------------------------------------------------------------
+
+# Resources that attach a managed policy, and the attribute that names it.
+attachment_attribute := {
+	"aws_iam_role_policy_attachment": "policy_arn",
+	"aws_iam_user_policy_attachment": "policy_arn",
+	"aws_iam_group_policy_attachment": "policy_arn",
+	"aws_iam_policy_attachment": "policy_arn",
+	"aws_ssoadmin_managed_policy_attachment": "managed_policy_arn",
+}
+
+attachment_types := {
+	"aws_iam_role_policy_attachment",
+	"aws_iam_user_policy_attachment",
+	"aws_iam_group_policy_attachment",
+	"aws_iam_policy_attachment",
+	"aws_ssoadmin_managed_policy_attachment",
+}
+
+# The managed policies a resource attaches, as [{"attr", "arn"}]: the attachment resources, and an
+# aws_iam_role's managed_policy_arns. The ARN is what the rules read (effective_arn). In a plan, an
+# attribute absent but referring to resources stands for those resources' ARNs (policy_arn), or
+# for an unknown list (managed_policy_arns).
+attached(r) := [{"attr": attr, "arn": effective_arn(arn)} |
+	attr := attachment_attribute[r.type]
+	some arn in _policy_arns(r, attr)
+] if {
+	r.type in attachment_types
+} else := [{"attr": "managed_policy_arns", "arn": effective_arn(arn)} | some arn in _managed_arns(r)] if {
+	r.type == "aws_iam_role"
+} else := []
+
+# Every resource that attaches at least one managed policy.
+attachers := [r |
+	some type in (attachment_types | {"aws_iam_role"})
+	some r in data.imgsec.lib.resources_of(type)
+	count(attached(r)) > 0
+]
+
+_policy_arns(r, attr) := [r.values[attr]] if {
+	is_string(r.values[attr])
+} else := [concat("", ["${", target, ".arn}"]) | some target in r.refs[attr]] if {
+	object.get(r.values, attr, null) == null
+} else := []
+
+_managed_arns(r) := [_arn_string(arn) | some arn in data.imgsec.lib.as_array(r.values.managed_policy_arns)] if {
+	r.values.managed_policy_arns != null
+} else := [data.imgsec.lib.unknown_marker] if {
+	count(object.get(r.refs, "managed_policy_arns", [])) > 0
+} else := []
+
+_arn_string(arn) := arn if is_string(arn)
+
+_arn_string(arn) := data.imgsec.lib.unknown_marker if not is_string(arn)
+
+# What an attached ARN is: a reference to a data.aws_iam_policy is the ARN (or the AWS managed
+# policy name) that the data source names; anything else stays as written (a reference to an
+# aws_iam_policy of the stack is that customer managed policy, checked on its own).
+effective_arn(arn) := resolved if {
+	source := _referenced(arn)
+	source.mode == "data"
+	source.type == "aws_iam_policy"
+	resolved := _data_policy_arn(source)
+} else := arn
+
+_data_policy_arn(source) := arn if {
+	arn := source.values.arn
+	data.imgsec.lib.attrs.present(arn)
+} else := concat("", ["arn:aws:iam::aws:policy/", name]) if {
+	name := source.values.name
+	data.imgsec.lib.attrs.present(name)
+} else := data.imgsec.lib.unknown_marker
+
+# The resource a whole-value reference "${<address>.<attribute>}" names.
+_referenced(v) := source if {
+	startswith(v, "${")
+	endswith(v, "}")
+	inner := substring(v, 2, count(v) - 3)
+	not contains(inner, "{")
+	some source in input.resources
+	startswith(inner, concat("", [source.config_address, "."]))
+}
+
+# An AWS managed policy's name, when the ARN names one (arn:<partition>:iam::aws:policy/<path><name>).
+aws_managed_name(arn) := name if {
+	is_string(arn)
+	canonical := data.imgsec.lib.attrs.canonical_arn(arn)
+	not contains(canonical, "${")
+	m := regex.find_all_string_submatch_n(`^arn:aws:iam::aws:policy/(?:.*/)?([^/]+)$`, canonical, 1)
+	count(m) == 1
+	name := m[0][1]
+}
+
+# ---- service-wide and specific grants ------------------------------------------------------------
+
+# An action pattern (lower case) that grants every action of at least one service: "*", "s3:*",
+# or a pattern whose wildcard cuts into the service name ("s3*", "*:*", "s?:*").
+service_wide(pattern) if {
+	not contains(pattern, ":")
+	has_wildcard(replace(pattern, data.imgsec.lib.unknown_marker, ""))
+}
+
+service_wide(pattern) if {
+	i := indexof(pattern, ":")
+	i >= 0
+	action := substring(pattern, i + 1, -1)
+	action != ""
+	replace(action, "*", "") == ""
+}
+
+# The same, or a pattern with unknown parts (or references no rule reads) that could become one
+# ("${?}", "s3:${?}").
+may_be_service_wide(pattern) if service_wide(pattern)
+
+may_be_service_wide(pattern) if {
+	contains(pattern, "${")
+	p := opaque(pattern, "none")
+	data.imgsec.lib.is_unknown(p)
+	service_wide(unknown_as_wildcard(p))
+}
+
+# Whether a statement's actions include `action` (lower case, e.g. "kms:decrypt"): true, false, or
+# "unknown" (an Action, or a NotAction entry, with unknown parts that could match it). A NotAction
+# grants every action it does not match.
+grants(s, action) if {
+	not has_not_action(s)
+	some a in actions(s)
+	may_match(a, action)
+} else := "unknown" if {
+	not has_not_action(s)
+	some a in actions(s)
+	_may_match_unknown(a, action)
+} else := false if {
+	not has_not_action(s)
+} else := false if {
+	some e in _not_actions(s)
+	may_match(e, action)
+	not contains(e, "${")
+} else := "unknown" if {
+	some e in _not_actions(s)
+	_may_match_unknown(e, action)
+} else := true
+
+_not_actions(s) := {lower(e) | some e in object.get(s, "NotAction", []); is_string(e)}
+
+_may_match_unknown(pattern, action) if {
+	contains(pattern, "${")
+	p := opaque(pattern, "none")
+	data.imgsec.lib.is_unknown(p)
+	may_match(unknown_as_wildcard(p), action)
+}

@@ -69,6 +69,61 @@ statements(doc) := doc.Statement if doc != null
 
 statements(null) := []
 
+# A statement grants what it lists: fail closed, a statement without an Effect (AWS refuses such a
+# document) or with any literal Effect but "Deny" counts as Allow; only a literal "Deny" denies.
+allows(statement) if {
+	effect := object.get(statement, "Effect", null)
+	not is_unknown(effect)
+	effect != "Deny"
+}
+
+# The statement allows, or may once an unknown Effect ("${?}") is known.
+may_allow(statement) if allows(statement)
+
+may_allow(statement) if could_be(object.get(statement, "Effect", null), "Allow")
+
+# The statement's Effect is unknown: it may allow, but need not.
+effect_unknown(statement) if {
+	not allows(statement)
+	may_allow(statement)
+} else := false
+
+# The parsed policy document in r's attribute `attr` (r.policies[attr]: null when not JSON, the
+# unknown document when unknown). A value that is one whole reference to an aws_iam_policy_document
+# data source of the stack (`${data.aws_iam_policy_document.d.json}`) is that data source's
+# document, which the normalizer builds from its statement blocks (policies.json).
+policy(r, attr) := policy_document(r, attr, object.get(r.values, attr, null))
+
+# The same for a document whose value is `value` and whose parsed form is r.policies[name]
+# (`inline_policy.0` for the first inline_policy block of a role).
+policy_document(r, name, value) := doc if {
+	doc := referenced_document(value)
+} else := object.get(r.policies, name, null)
+
+# The document of the aws_iam_policy_document data source that `value` refers to as a whole.
+referenced_document(value) := object.get(source.policies, "json", {"unknown": true, "Statement": []}) if {
+	is_string(value)
+	m := regex.find_all_string_submatch_n(_document_reference, value, 1)
+	count(m) == 1
+	source := _data_source(m[0][1], m[0][2])
+}
+
+_document_reference := concat("", [
+	`^\s*\$\{(data\.aws_iam_policy_document\.[A-Za-z0-9_-]+)`,
+	`((?:\[[^\]]*\])?)\.(?:minified_)?json\s*\}\s*$`,
+])
+
+# The data source by its address (`data.aws_iam_policy_document.d[0]`), or by its configuration
+# address when the stack holds one instance of it.
+_data_source(base, index) := input.resources[concat("", [base, index])]
+
+_data_source(base, index) := source if {
+	not input.resources[concat("", [base, index])]
+	sources := [r | some r in input.resources; r.config_address == base]
+	count(sources) == 1
+	source := sources[0]
+}
+
 # A parsed policy document whose content is unknown (a variable, jsonencode(...), a data source's
 # json, or a plan value known only after apply).
 document_unknown(doc) if doc.unknown == true

@@ -73,10 +73,10 @@ bucket_policies(bucket) := [doc | some [_, doc] in policy_documents(bucket)]
 
 # The same documents with the address of the resource that holds each: [address, document].
 policy_documents(bucket) := array.concat(
-	[[p.address, object.get(p.policies, "policy", null)] |
+	[[p.address, data.imgsec.lib.policy(p, "policy")] |
 		some p in data.imgsec.lib.related("aws_s3_bucket_policy", "bucket", bucket)
 	],
-	[[bucket.address, object.get(bucket.policies, "policy", null)] | _inline_policy_set(bucket)],
+	[[bucket.address, data.imgsec.lib.policy(bucket, "policy")] | _inline_policy_set(bucket)],
 )
 
 _inline_policy_set(bucket) if not object.get(bucket.values, "policy", null) in {null, ""}
@@ -86,14 +86,15 @@ _inline_policy_set(bucket) if {
 	count(object.get(bucket.refs, "policy", [])) > 0
 }
 
-# An Allow statement whose principal is everyone: Principal "*" / {"AWS": "*"}, or NotPrincipal.
+# An Allow statement (or one without an Effect: lib.allows) whose principal is everyone: Principal
+# "*" / {"AWS": "*"}, or NotPrincipal.
 allows_everyone(statement) if {
-	statement.Effect == "Allow"
+	data.imgsec.lib.allows(statement)
 	data.imgsec.lib.principal_is_everyone(statement.Principal)
 }
 
 allows_everyone(statement) if {
-	statement.Effect == "Allow"
+	data.imgsec.lib.allows(statement)
 	statement.NotPrincipal
 }
 
@@ -192,12 +193,12 @@ _definitely_public(s) if {
 }
 
 _may_allow_everyone(s) if {
-	data.imgsec.lib.could_be(object.get(s, "Effect", "Allow"), "Allow")
+	data.imgsec.lib.may_allow(s)
 	data.imgsec.lib.principal_may_be_everyone(object.get(s, "Principal", null))
 }
 
 _may_allow_everyone(s) if {
-	data.imgsec.lib.could_be(object.get(s, "Effect", "Allow"), "Allow")
+	data.imgsec.lib.may_allow(s)
 	object.get(s, "NotPrincipal", null) != null
 }
 

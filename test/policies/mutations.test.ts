@@ -41,8 +41,26 @@ const check = (name: string, tf: Tf, params: Params = {}) =>
 const TODAY = new Date().toISOString().slice(0, 10);
 
 /** Warnings the project's stacks may carry: named, reported relaxations (IMGSEC-SM-003, a secret
- * exempt from rotation with its reason: the pseudonymization key). */
-const RELAXATIONS = new Set(["IMGSEC-SM-003"]);
+ * exempt from rotation with its reason: the pseudonymization key; IMGSEC-IAM-007, the pipeline's
+ * role-bound inline policies, inline on purpose). A mutation that adds an inline policy gets this
+ * warning too, which is not the mutation's failure. */
+const RELAXATIONS = new Set(["IMGSEC-SM-003", "IMGSEC-IAM-007"]);
+
+/**
+ * IMGSEC-CW-004 (a warning) on the project's trail: the CIS classes modules/monitoring.ts has no
+ * metric filter and alarm for (its securityAlarms list covers unauthorized API calls, root use, KMS
+ * key disabling, CloudTrail changes and bucket policy changes). Adding them to securityAlarms
+ * empties this list, and this test then says so.
+ */
+const MONITORING_GAPS = [
+  "console sign-in failures",
+  "IAM policy changes",
+  "security group changes",
+  "network ACL changes",
+  "network gateway changes",
+  "route table changes",
+  "VPC changes",
+].map((c) => `no metric filter on the trail's log group matches the CIS pattern for ${c}`);
 
 const describeResult = (r: CheckResult) => `${r.status} ${r.rule} ${r.resource}: ${r.message}`;
 const isFailing = (r: CheckResult) => r.status === "FAIL" || r.status === "WARN";
@@ -55,11 +73,44 @@ describe("the project's own stacks", () => {
       const bad = results
         .filter((r) => r.status !== "PASS")
         .filter((r) => !(r.status === "WARN" && RELAXATIONS.has(r.rule)))
+        .filter((r) => !(r.status === "WARN" && r.rule === "IMGSEC-CW-004"))
         .map(describeResult);
       expect(bad).toEqual([]);
       expect(results.length).toBeGreaterThan(0);
     },
   );
+
+  test.each(["imgsec-dev", "imgsec-prod"])(
+    "%s: IMGSEC-CW-004 warns exactly of the CIS classes the Monitoring module has no alarm for",
+    (name) => {
+      const cw004 = check(name, stackJson(name)).filter((r) => r.rule === "IMGSEC-CW-004");
+      expect(cw004.map((r) => r.status)).toEqual(MONITORING_GAPS.map(() => "WARN"));
+      expect(cw004.map((r) => r.message).sort()).toEqual([...MONITORING_GAPS].sort());
+    },
+  );
+
+  test("imgsec-prod replicates every PHI bucket: it passes IMGSEC-S3-011 with require_replication", () => {
+    const results = check("imgsec-prod", stackJson("imgsec-prod"), { require_replication: true });
+    const s3011 = results.filter((r) => r.rule === "IMGSEC-S3-011");
+    expect(s3011.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS"]);
+    expect(s3011.map((r) => r.resource).sort()).toEqual([
+      expect.stringMatching(/^aws_s3_bucket\.audit_bucket_/),
+      expect.stringMatching(/^aws_s3_bucket\.processed_bucket_/),
+      expect.stringMatching(/^aws_s3_bucket\.raw_bucket_/),
+    ]);
+    // imgsec-dev keeps no replica (stacks/config.ts): the shipped params do not require one.
+    const dev = check("imgsec-dev", stackJson("imgsec-dev"), { require_replication: true });
+    expect(
+      dev.filter((r) => r.rule === "IMGSEC-S3-011").map((r) => `${r.status} ${r.resource}`),
+    ).toEqual([
+      expect.stringMatching(/^FAIL aws_s3_bucket\./),
+      expect.stringMatching(/^FAIL aws_s3_bucket\./),
+      expect.stringMatching(/^FAIL aws_s3_bucket\./),
+    ]);
+    expect(
+      check("imgsec-dev", stackJson("imgsec-dev")).some((r) => r.rule === "IMGSEC-S3-011"),
+    ).toBe(false);
+  });
 
   test("every rule that applies to a resource type in the stacks reports PASS evidence", () => {
     const tf = stackJson("imgsec-prod");
@@ -82,9 +133,14 @@ describe("the project's own stacks", () => {
 });
 
 describe("the pipeline fixture (test/policies/pipeline-fixture.ts)", () => {
-  test("passes every rule: zero failures, warnings and unknowns", () => {
+  test("passes every rule: zero failures and unknowns, warnings only for named relaxations", () => {
     const results = check("fixture", pipelineFixture());
-    expect(results.filter((r) => r.status !== "PASS").map(describeResult)).toEqual([]);
+    expect(
+      results
+        .filter((r) => r.status !== "PASS")
+        .filter((r) => !(r.status === "WARN" && RELAXATIONS.has(r.rule)))
+        .map(describeResult),
+    ).toEqual([]);
   });
 
   test("every rule that applies to one of its resource types reports PASS evidence", () => {
@@ -114,10 +170,15 @@ describe("each rule fails alone on the stack broken the way it targets", () => {
     const tf = baseOf(name);
     m.apply(tf);
     const results = check(name, tf, m.params);
-    const failing = results.filter((r) => isFailing(r) && !before.has(key(r)));
-    expect([...new Set(failing.map((r) => r.rule))]).toEqual([m.rule]);
+    // A relaxation's warning on what the mutation adds (an inline role policy) is not its failure.
+    const byDesign = (r: CheckResult) =>
+      r.status === "WARN" && RELAXATIONS.has(r.rule) && r.rule !== m.rule;
+    const failing = results.filter((r) => isFailing(r) && !before.has(key(r)) && !byDesign(r));
+    expect([...new Set(failing.map((r) => r.rule))].sort()).toEqual(
+      [m.rule, ...(m.alsoFails ?? [])].sort(),
+    );
     const meta = gate.catalog.find((c) => c.id === m.rule);
-    for (const f of failing) {
+    for (const f of failing.filter((r) => r.rule === m.rule)) {
       expect(f.status).toBe(meta?.level === "warning" ? "WARN" : "FAIL");
       expect(f.message.length).toBeGreaterThan(10);
       if (m.resource) expect(f.resource).toMatch(m.resource);

@@ -600,7 +600,7 @@ class Instance {
           values,
           refs,
           referenced_by: {},
-          policies: policiesOf(values),
+          policies: policiesOf(values, decl.type),
           source: this.loader.location(decl.at, this.path, decl.construct),
         },
         decl,

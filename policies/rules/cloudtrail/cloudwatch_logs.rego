@@ -19,6 +19,10 @@
 #   inputs:
 #     - cloud_watch_logs_group_arn
 #     - cloud_watch_logs_role_arn
+#   peers:
+#     - cdk-nag:HIPAA.Security-CloudTrailCloudWatchLogsEnabled
+#     - aws-config:cloud-trail-cloud-watch-logs-enabled
+#     - prowler:cloudtrail_cloudwatch_logging_enabled
 #   remediation: >-
 #     Set cloud_watch_logs_group_arn (the log group ARN followed by ":*") and cloud_watch_logs_role_arn
 #     (a role cloudtrail.amazonaws.com can assume, allowed logs:CreateLogStream and logs:PutLogEvents).

@@ -17,6 +17,10 @@
 #     - aws_cloudtrail
 #   inputs:
 #     - kms_key_id
+#   peers:
+#     - cdk-nag:HIPAA.Security-CloudTrailEncryptionEnabled
+#     - aws-config:cloud-trail-encryption-enabled
+#     - prowler:cloudtrail_kms_encryption_enabled
 #   remediation: >-
 #     Set kms_key_id on the trail to the PHI key's ARN and allow cloudtrail.amazonaws.com to use the
 #     key (kms:GenerateDataKey*) in the key policy.

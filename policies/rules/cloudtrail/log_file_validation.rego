@@ -14,6 +14,10 @@
 #     - aws_cloudtrail
 #   inputs:
 #     - enable_log_file_validation
+#   peers:
+#     - cdk-nag:HIPAA.Security-CloudTrailLogFileValidationEnabled
+#     - aws-config:cloud-trail-log-file-validation-enabled
+#     - prowler:cloudtrail_log_file_validation_enabled
 #   remediation: >-
 #     Set enable_log_file_validation = true on the trail.
 package imgsec.rules.cloudtrail.log_file_validation

@@ -16,6 +16,9 @@
 #     - aws_cloudtrail
 #   inputs:
 #     - is_multi_region_trail
+#   peers:
+#     - aws-config:multi-region-cloudtrail-enabled
+#     - prowler:cloudtrail_multi_region_enabled
 #   remediation: >-
 #     Set is_multi_region_trail = true on the trail (the AuditTrail construct does this by default).
 package imgsec.rules.cloudtrail.multi_region

@@ -38,6 +38,10 @@
 #     - advanced_event_selector.field_selector.equals
 #     - advanced_event_selector.field_selector.starts_with
 #     - advanced_event_selector.field_selector.not_starts_with
+#   peers:
+#     - aws-config:cloudtrail-s3-dataevents-enabled
+#     - prowler:cloudtrail_s3_dataevents_read_enabled
+#     - prowler:cloudtrail_s3_dataevents_write_enabled
 #   remediation: >-
 #     Add the bucket's ARN prefix ("${aws_s3_bucket.X.arn}/" or arn:<partition>:s3:::<name>/) to a trail's
 #     event_selector data_resource of type AWS::S3::Object with read_write_type "All" (AuditTrail does

@@ -20,6 +20,9 @@
 #   inputs:
 #     - alarm_actions
 #     - actions_enabled
+#   peers:
+#     - cdk-nag:HIPAA.Security-CloudWatchAlarmAction
+#     - aws-config:cloudwatch-alarm-action-check
 #   remediation: >-
 #     Add the security alarm SNS topic's ARN to alarm_actions and remove actions_enabled = false.
 package imgsec.rules.cloudwatch.alarm_actions

@@ -17,6 +17,10 @@
 #     - aws_cloudwatch_log_group
 #   inputs:
 #     - kms_key_id
+#   peers:
+#     - cdk-nag:HIPAA.Security-CloudWatchLogGroupEncrypted
+#     - aws-config:cloudwatch-log-group-encrypted
+#     - prowler:cloudwatch_log_group_kms_encryption_enabled
 #   remediation: >-
 #     Set kms_key_id to the PHI key's ARN and allow logs.<region>.amazonaws.com to use the key in its
 #     key policy (with a kms:EncryptionContext:aws:logs:arn condition).

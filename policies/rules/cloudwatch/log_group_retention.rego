@@ -17,6 +17,9 @@
 #     - aws_cloudwatch_log_group
 #   inputs:
 #     - retention_in_days
+#   peers:
+#     - cdk-nag:HIPAA.Security-CloudWatchLogGroupRetentionPeriod
+#     - prowler:cloudwatch_log_group_retention_policy_specific_days_enabled
 #   remediation: >-
 #     Set retention_in_days to a value CloudWatch accepts that is at least min_log_retention_days
 #     (e.g. 2192 for six years), or leave it unset to keep logs forever.

@@ -88,3 +88,8 @@ test_unknown_condition_value if {
 	condition := {"key": "aws:PrincipalOrgID", "type": "StringEquals", "value": f.unknown}
 	permission_status == {"UNKNOWN"} with input as permission({"principal": "*", "condition": condition})
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	status == {"FAIL"} with input as stk(doc([object.remove(put, ["Effect"])]))
+}

@@ -2,16 +2,18 @@
 # title: No IAM policy grants service-wide wildcards on PHI buckets or keys
 # description: >-
 #   Checks the same permission policies as IMGSEC-IAM-001, plus the attachment resources
-#   (aws_iam_role_policy_attachment, aws_iam_user_policy_attachment, aws_iam_group_policy_attachment,
-#   aws_iam_policy_attachment) and aws_iam_role managed_policy_arns. An Allow statement must not
-#   grant every S3 action ("s3:*", "*", or a NotAction that does not exclude s3:*) on a PHI bucket
-#   (lib.phi_buckets), nor every KMS action ("kms:*", "*", or such a NotAction) on a KMS key of the
-#   stack (all of them protect PHI, audit records or logs). A statement covers a bucket when a
-#   Resource is "*", refers to the bucket (`${aws_s3_bucket.X.arn|id|bucket}`), contains its name, or
-#   is a wildcard ARN that may match it (arn:<p>:s3:::*, arn:<p>:s3:::imgsec-*, ...); it covers a key
-#   when a Resource is "*", refers to the key (`${aws_kms_key.X.arn|key_id|id}`), contains its ARN or
-#   is a wildcard key ARN (arn:<p>:kms:*:*:key/*); with NotResource, unless the NotResource names it.
-#   The AWS managed policies AdministratorAccess, PowerUserAccess, AmazonS3FullAccess and
+#   (aws_iam_role_policy_attachment, aws_iam_user_policy_attachment,
+#   aws_iam_group_policy_attachment, aws_iam_policy_attachment,
+#   aws_ssoadmin_managed_policy_attachment) and aws_iam_role managed_policy_arns. An Allow statement
+#   (a statement without an Effect counts as one) must not grant every S3 action ("s3:*", "*", or a
+#   NotAction that does not exclude s3:*) on a PHI bucket (lib.phi_buckets), nor every KMS action
+#   ("kms:*", "*", or such a NotAction) on a KMS key of the stack (all of them protect PHI, audit
+#   records or logs). A statement covers a bucket when a Resource is "*", refers to the bucket
+#   (`${aws_s3_bucket.X.arn|id|bucket}`), contains its name, or is a wildcard ARN that may match it
+#   (arn:<p>:s3:::*, arn:<p>:s3:::imgsec-*, ...); it covers a key when a Resource is "*", refers to
+#   the key (`${aws_kms_key.X.arn|key_id|id}`), contains its ARN or is a wildcard key ARN
+#   (arn:<p>:kms:*:*:key/*); with NotResource, unless the NotResource names it. The AWS managed
+#   policies AdministratorAccess, PowerUserAccess, AmazonS3FullAccess and
 #   AWSKeyManagementServicePowerUser must not be attached (also through a data.aws_iam_policy that
 #   names them). A document that is not JSON fails. UNKNOWN, never PASS: a document that is unknown
 #   (a variable, jsonencode(...), a plan value known only after apply); a statement whose Effect,
@@ -34,12 +36,15 @@
 #     - aws_iam_user_policy
 #     - aws_iam_group_policy
 #     - aws_iam_role
+#     - aws_ssoadmin_permission_set_inline_policy
 #     - aws_iam_role_policy_attachment
 #     - aws_iam_user_policy_attachment
 #     - aws_iam_group_policy_attachment
 #     - aws_iam_policy_attachment
+#     - aws_ssoadmin_managed_policy_attachment
 #   inputs:
 #     - policy
+#     - inline_policy
 #     - inline_policy.policy
 #     - policy.Effect
 #     - policy.Action
@@ -47,7 +52,10 @@
 #     - policy.Resource
 #     - policy.NotResource
 #     - policy_arn
+#     - managed_policy_arn
 #     - managed_policy_arns
+#   peers:
+#     - prowler:iam_aws_attached_policy_no_administrative_privileges
 #   remediation: >-
 #     Grant only the S3 and KMS actions the principal needs (e.g. s3:GetObject, kms:Decrypt) on the
 #     specific bucket ARNs and key ARN, and replace broad AWS managed policies with scoped ones.
@@ -64,25 +72,10 @@ broad_managed_policies := {
 	"AWSKeyManagementServicePowerUser",
 }
 
-attachment_types := {
-	"aws_iam_role_policy_attachment",
-	"aws_iam_user_policy_attachment",
-	"aws_iam_group_policy_attachment",
-	"aws_iam_policy_attachment",
-}
-
 # Resources the rule checks: permission policy holders, attachments, roles with managed_policy_arns.
 _subjects[r.address] := r if some r in iam.holders
 
-_subjects[r.address] := r if {
-	some type in attachment_types
-	some r in lib.resources_of(type)
-}
-
-_subjects[r.address] := r if {
-	some r in lib.resources_of("aws_iam_role")
-	count(_attached(r)) > 0
-}
+_subjects[r.address] := r if some r in iam.attachers
 
 results contains lib.pass(r, "grants no service-wide S3 or KMS wildcard on PHI buckets or keys") if {
 	some r in _subjects
@@ -152,7 +145,7 @@ _statement_finding(name, doc, i, t, parts) := _unknown(iam.unknown_statement_mes
 # "maybe_target" when only the target bucket's name is unknown.
 _unknown_parts(s, target, grant, cover) := [part |
 	some [part, maybe] in [
-		["Effect", object.get(s, "Effect", null) != "Allow"],
+		["Effect", lib.effect_unknown(s)],
 		[_action_key(s), grant == "maybe"],
 		[_resource_key(s), cover == "maybe"],
 		[concat("", [target.resource.address, ".bucket"]), cover == "maybe_target"],
@@ -365,33 +358,9 @@ _names_one_key(arn) if {
 # ---- attachments --------------------------------------------------------------------------------
 
 _attachment_findings(r) := {f |
-	some a in _attached(r)
-	some f in _arn_findings(a.attr, _effective_arn(a.arn))
+	some a in iam.attached(r)
+	some f in _arn_findings(a.attr, a.arn)
 }
-
-# The ARNs a resource attaches, with the attribute they come from. In a plan, an attribute absent
-# but referring to resources stands for those resources' ARNs (policy_arn), or for an unknown list.
-_attached(r) := [{"attr": "policy_arn", "arn": arn} | some arn in _policy_arns(r)] if {
-	r.type in attachment_types
-} else := [{"attr": "managed_policy_arns", "arn": arn} | some arn in _managed_arns(r)] if {
-	r.type == "aws_iam_role"
-} else := []
-
-_policy_arns(r) := [r.values.policy_arn] if {
-	is_string(r.values.policy_arn)
-} else := [concat("", ["${", target, ".arn}"]) | some target in r.refs.policy_arn] if {
-	object.get(r.values, "policy_arn", null) == null
-} else := []
-
-_managed_arns(r) := [_arn_string(arn) | some arn in lib.as_array(r.values.managed_policy_arns)] if {
-	r.values.managed_policy_arns != null
-} else := [lib.unknown_marker] if {
-	count(object.get(r.refs, "managed_policy_arns", [])) > 0
-} else := []
-
-_arn_string(arn) := arn if is_string(arn)
-
-_arn_string(arn) := lib.unknown_marker if not is_string(arn)
 
 _arn_findings(attr, arn) := {_fail(message) |
 	some name in broad_managed_policies
@@ -429,34 +398,6 @@ _may_be_managed(arn, name) if {
 	lib.is_unknown(opaque)
 	parts := split(opaque, lib.unknown_marker)
 	endswith(concat("", ["/", name]), parts[count(parts) - 1])
-}
-
-# What an attached ARN is: a reference to a data.aws_iam_policy is the ARN (or the AWS managed
-# policy name) that the data source names; a reference to an aws_iam_policy of the stack is that
-# customer managed policy, checked on its own; anything else stays as written.
-_effective_arn(arn) := resolved if {
-	source := _referenced(arn)
-	source.mode == "data"
-	source.type == "aws_iam_policy"
-	resolved := _data_policy_arn(source)
-} else := arn
-
-_data_policy_arn(source) := arn if {
-	arn := source.values.arn
-	attrs.present(arn)
-} else := concat("", ["arn:aws:iam::aws:policy/", name]) if {
-	name := source.values.name
-	attrs.present(name)
-} else := lib.unknown_marker
-
-# The resource a whole-value reference "${<address>.<attribute>}" names.
-_referenced(v) := source if {
-	startswith(v, "${")
-	endswith(v, "}")
-	inner := substring(v, 2, count(v) - 3)
-	not contains(inner, "{")
-	some source in input.resources
-	startswith(inner, concat("", [source.config_address, "."]))
 }
 
 # `v` with every reference the rule cannot resolve written as the unknown marker: references to

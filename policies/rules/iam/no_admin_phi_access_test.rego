@@ -297,3 +297,27 @@ test_data_source_managed_policy_is_resolved if {
 test_unknown_policy_action_unresolvable_reference if {
 	status == {"UNKNOWN"} with input as stk(doc([allow(["${aws_ssm_parameter.a.value}"], ["${aws_s3_bucket.raw.arn}"])]))
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	status == {"FAIL"} with input as stk(doc([{"Action": ["s3:*"], "Resource": ["${aws_s3_bucket.raw.arn}"]}]))
+}
+
+test_unknown_inline_policy_sso if {
+	sso := f.res("aws_ssoadmin_permission_set_inline_policy", "s", {"inline_policy": f.unknown})
+	results := no_admin_phi_access.results with input as f.stack([raw, key, sso])
+	f.statuses(results, "aws_ssoadmin_permission_set_inline_policy.s") == {"UNKNOWN"}
+}
+
+test_unknown_managed_policy_arn if {
+	sso := f.res("aws_ssoadmin_managed_policy_attachment", "a", {"managed_policy_arn": f.unknown})
+	results := no_admin_phi_access.results with input as f.stack([raw, key, sso])
+	f.statuses(results, "aws_ssoadmin_managed_policy_attachment.a") == {"UNKNOWN"}
+}
+
+test_sso_managed_policy_attachment_fails if {
+	arn := "arn:aws:iam::aws:policy/AdministratorAccess"
+	sso := f.res("aws_ssoadmin_managed_policy_attachment", "a", {"managed_policy_arn": arn})
+	results := no_admin_phi_access.results with input as f.stack([raw, key, sso])
+	f.statuses(results, "aws_ssoadmin_managed_policy_attachment.a") == {"FAIL"}
+}

@@ -5,12 +5,14 @@
 #   role's permissions, to a service it can configure (a Lambda function, a state machine, an EC2
 #   instance): a path from narrow rights to every right in the account, PHI included. Checks every
 #   permission policy the normalizer parses: aws_iam_policy, aws_iam_role_policy,
-#   aws_iam_user_policy, aws_iam_group_policy (`policy`) and the inline_policy blocks of aws_iam_role.
-#   No Allow statement may grant iam:PassRole (as "iam:PassRole", "iam:Pass*", "iam:*", "*", or a
-#   NotAction that does not exclude it) on Resource "*" (or with NotResource); name the roles instead.
-#   Conditions do not help: iam:PassedToService limits the service, not which roles can be passed. A
-#   document that is not JSON fails. A document that is unknown, or a statement whose Effect, Action,
-#   NotAction or Resource is unknown and could make it iam:PassRole on "*", is UNKNOWN.
+#   aws_iam_user_policy, aws_iam_group_policy (`policy`), the inline_policy blocks of aws_iam_role
+#   and aws_ssoadmin_permission_set_inline_policy, aws_iam_policy_document data sources they refer
+#   to included. No Allow statement (a statement without an Effect counts as one) may grant
+#   iam:PassRole (as "iam:PassRole", "iam:Pass*", "iam:*", "*", or a NotAction that does not exclude
+#   it) on Resource "*" (or with NotResource); name the roles instead. Conditions do not help:
+#   iam:PassedToService limits the service, not which roles can be passed. A document that is not
+#   JSON fails. A document that is unknown, or a statement whose Effect, Action, NotAction or
+#   Resource is unknown and could make it iam:PassRole on "*", is UNKNOWN.
 # custom:
 #   id: IMGSEC-IAM-004
 #   severity: high
@@ -24,8 +26,10 @@
 #     - aws_iam_user_policy
 #     - aws_iam_group_policy
 #     - aws_iam_role
+#     - aws_ssoadmin_permission_set_inline_policy
 #   inputs:
 #     - policy
+#     - inline_policy
 #     - inline_policy.policy
 #     - policy.Effect
 #     - policy.Action
@@ -102,7 +106,7 @@ _action_part(s) := "NotAction" if iam.has_not_action(s)
 
 _action_part(s) := "Action" if not iam.has_not_action(s)
 
-_definite("Effect", s) if s.Effect == "Allow"
+_definite("Effect", s) if lib.allows(s)
 
 _definite("Action", s) if _grants(s) == true
 

@@ -122,3 +122,21 @@ test_partly_unknown_values_that_cannot_match_pass if {
 test_pass_role_on_star_fails_whatever_else_is_unknown if {
 	status == {"FAIL"} with input as stk(doc([allow([f.unknown], [f.unknown]), allow(["iam:PassRole"], ["*"])]))
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	status == {"FAIL"} with input as stk(doc([{"Action": ["iam:PassRole"], "Resource": ["*"]}]))
+}
+
+test_unknown_inline_policy_sso if {
+	sso := f.res("aws_ssoadmin_permission_set_inline_policy", "s", {"inline_policy": f.unknown})
+	results := no_pass_role_star.results with input as f.stack([sso])
+	f.statuses(results, "aws_ssoadmin_permission_set_inline_policy.s") == {"UNKNOWN"}
+}
+
+test_sso_inline_policy_fails if {
+	d := doc([allow(["iam:PassRole"], ["*"])])
+	sso := f.res_policies("aws_ssoadmin_permission_set_inline_policy", "s", {"inline_policy": "..."}, {"inline_policy": d})
+	results := no_pass_role_star.results with input as f.stack([sso])
+	f.statuses(results, "aws_ssoadmin_permission_set_inline_policy.s") == {"FAIL"}
+}

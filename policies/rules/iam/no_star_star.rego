@@ -2,14 +2,16 @@
 # title: IAM policies do not grant full administrative access ("*" on "*")
 # description: >-
 #   Checks every permission policy: aws_iam_policy, aws_iam_role_policy, aws_iam_user_policy,
-#   aws_iam_group_policy (`policy`) and the inline_policy blocks of aws_iam_role (a role without
-#   inline policies gets no result; aws_iam_policy_document data sources are not checked). No Allow
-#   statement may combine Action "*" (or any NotAction, which allows everything not listed) with
-#   Resource "*" (or any NotResource). A document that is not JSON fails. A document that is unknown
-#   (a variable, jsonencode(...), a plan value known only after apply), or a statement whose Effect,
-#   Action or Resource is unknown and could make it "*" on "*" (an Effect that could be "Allow", an
-#   Action "${var.act}" or "s3:${var.x}"... that could be "*"), is UNKNOWN: it cannot be shown to be
-#   safe. Literal parts count: "arn:aws:s3:::${var.bucket}/*" can never be "*".
+#   aws_iam_group_policy (`policy`), the inline_policy blocks of aws_iam_role (a role without inline
+#   policies gets no result) and aws_ssoadmin_permission_set_inline_policy (`inline_policy`); a
+#   document written as an aws_iam_policy_document data source is read from its statements. No Allow
+#   statement (a statement without an Effect counts as one: fail closed) may combine Action "*" (or
+#   any NotAction, which allows everything not listed) with Resource "*" (or any NotResource). A
+#   document that is not JSON fails. A document that is unknown (a variable, jsonencode(...), a plan
+#   value known only after apply), or a statement whose Effect, Action or Resource is unknown and
+#   could make it "*" on "*" (an Effect that could be "Allow", an Action "${var.act}" or
+#   "s3:${var.x}"... that could be "*"), is UNKNOWN: it cannot be shown to be safe. Literal parts
+#   count: "arn:aws:s3:::${var.bucket}/*" can never be "*".
 # custom:
 #   id: IMGSEC-IAM-001
 #   severity: critical
@@ -23,12 +25,19 @@
 #     - aws_iam_user_policy
 #     - aws_iam_group_policy
 #     - aws_iam_role
+#     - aws_ssoadmin_permission_set_inline_policy
 #   inputs:
 #     - policy
+#     - inline_policy
 #     - inline_policy.policy
 #     - policy.Effect
 #     - policy.Action
 #     - policy.Resource
+#   peers:
+#     - cdk-nag:HIPAA.Security-IAMPolicyNoStatementsWithAdminAccess
+#     - aws-config:iam-policy-no-statements-with-admin-access
+#     - prowler:iam_customer_attached_policy_no_administrative_privileges
+#     - prowler:iam_inline_policy_no_administrative_privileges
 #   remediation: >-
 #     List the actions the principal needs and the resources they apply to; never Allow "*" (or
 #     NotAction) on "*".
@@ -91,7 +100,7 @@ _unknown_parts(s) := [part |
 	not _definite(part, s)
 ]
 
-_definite("Effect", s) if s.Effect == "Allow"
+_definite("Effect", s) if lib.allows(s)
 
 _definite("Action", s) if _all_actions(s)
 

@@ -170,3 +170,52 @@ test_unknown_policy_resource_unresolvable_reference if {
 	status == {"UNKNOWN"} with input as stk(doc([allow(["${aws_ssm_parameter.a.value}"], ["*"])]))
 	status == {"PASS"} with input as stk(doc([allow(["*"], ["${aws_s3_bucket.b.arn}", "${data.aws_s3_bucket.l.arn}"])]))
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	status == {"FAIL"} with input as stk(doc([{"Action": ["*"], "Resource": ["*"]}]))
+}
+
+test_data_source_document_fails if {
+	source := f.policy_document_source("admin", doc([allow(["*"], ["*"])]))
+	p := f.res_refs(
+		"aws_iam_policy", "p",
+		{"policy": f.policy_document_ref("admin")},
+		{"policy": ["data.aws_iam_policy_document.admin"]},
+	)
+	holder := object.union(p, {"policies": {"policy": f.unknown_document}})
+	status_of("aws_iam_policy") == {"FAIL"} with input as f.stack([source, holder])
+
+	scoped := f.policy_document_source("admin", doc([allow(["s3:GetObject"], ["*"])]))
+	status_of("aws_iam_policy") == {"PASS"} with input as f.stack([scoped, holder])
+}
+
+test_data_source_in_role_inline_policy_fails if {
+	source := f.policy_document_source("admin", doc([allow(["*"], ["*"])]))
+	role := f.res_policies(
+		"aws_iam_role", "r",
+		{"inline_policy": [{"name": "a", "policy": f.policy_document_ref("admin")}]},
+		{"inline_policy.0": f.unknown_document},
+	)
+	results := no_star_star.results with input as f.stack([source, role])
+	f.statuses(results, "aws_iam_role.r") == {"FAIL"}
+}
+
+sso(d) := f.res_policies(
+	"aws_ssoadmin_permission_set_inline_policy", "p",
+	{"inline_policy": "..."},
+	{"inline_policy": d},
+)
+
+test_sso_permission_set_inline_policy_fails if {
+	inp206 := f.stack([sso(doc([allow(["*"], ["*"])]))])
+	status_of("aws_ssoadmin_permission_set_inline_policy") == {"FAIL"} with input as inp206
+	inp207 := f.stack([sso(doc([allow(["s3:GetObject"], ["*"])]))])
+	status_of("aws_ssoadmin_permission_set_inline_policy") == {"PASS"} with input as inp207
+}
+
+test_unknown_inline_policy_sso if {
+	# A plan value known only after apply: the normalizer writes the marker and parses nothing.
+	sso := f.res("aws_ssoadmin_permission_set_inline_policy", "p", {"inline_policy": f.unknown})
+	status_of("aws_ssoadmin_permission_set_inline_policy") == {"UNKNOWN"} with input as f.stack([sso])
+}

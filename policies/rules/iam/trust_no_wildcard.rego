@@ -124,7 +124,7 @@ _unknowns(doc) := {i: parts |
 	parts := [part | some part in ["Effect", "Principal", "Condition"]; _unknown_part(part, s)]
 }
 
-_unknown_part("Effect", s) if s.Effect != "Allow"
+_unknown_part("Effect", s) if not lib.allows(s)
 
 _unknown_part("Principal", s) if not _public(s)
 

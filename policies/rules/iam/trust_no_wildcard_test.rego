@@ -143,3 +143,19 @@ test_unknown_assume_role_policy_principal_unresolvable_reference if {
 	status == {"PASS"} with input as stk(trust([assume(caller, {})]))
 	status == {"PASS"} with input as stk(trust([assume({"AWS": "${aws_iam_user.u.arn}"}, {})]))
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	status == {"FAIL"} with input as stk(trust([object.remove(assume("*", {}), ["Effect"])]))
+}
+
+test_trust_policy_from_data_source_fails if {
+	source := f.policy_document_source("trust", trust([assume("*", {})]))
+	role := f.res_refs(
+		"aws_iam_role", "r",
+		{"assume_role_policy": f.policy_document_ref("trust")},
+		{"assume_role_policy": ["data.aws_iam_policy_document.trust"]},
+	)
+	holder := object.union(role, {"policies": {"assume_role_policy": f.unknown_document}})
+	status == {"FAIL"} with input as f.stack([source, holder])
+}

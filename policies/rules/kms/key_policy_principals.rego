@@ -36,7 +36,7 @@ _policy_set(key) if object.get(key.values, "policy", null) != null
 
 _policy_set(key) if count(object.get(key.refs, "policy", [])) > 0
 
-_document(key) := object.get(key.policies, "policy", null)
+_document(key) := lib.policy(key, "policy")
 
 _findings(key) := {_finding(st) | some st in s3.public_statements(_document(key))}
 

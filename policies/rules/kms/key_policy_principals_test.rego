@@ -96,3 +96,21 @@ test_known_public_statement_fails_whatever_else_is_unknown if {
 	inp := f.stack([key_with([unknown_st, object.remove(via_s3, ["Condition"])])])
 	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	st := object.remove(object.remove(via_s3, ["Condition"]), ["Effect"])
+	inp := f.stack([key_with([root, st])])
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as inp
+}
+
+test_key_policy_from_data_source_fails if {
+	source := f.policy_document_source("key", {"Statement": [root, object.remove(via_s3, ["Condition"])]})
+	key := f.res_refs(
+		"aws_kms_key", "phi",
+		{"policy": f.policy_document_ref("key")},
+		{"policy": ["data.aws_iam_policy_document.key"]},
+	)
+	holder := object.union(key, {"policies": {"policy": f.unknown_document}})
+	f.statuses(principals.results, "aws_kms_key.phi") == {"FAIL"} with input as f.stack([source, holder])
+}

@@ -19,6 +19,8 @@
 #     - customer_master_key_spec
 #     - key_spec
 #     - key_usage
+#   peers:
+#     - prowler:kms_cmk_rotation_enabled
 #   remediation: Set enable_key_rotation = true on the key (PhiKey does this by default).
 package imgsec.rules.kms.rotation
 

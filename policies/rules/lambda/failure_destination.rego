@@ -22,6 +22,9 @@
 #     - dead_letter_config.target_arn
 #     - destination_config.on_failure.destination
 #     - function_name
+#   peers:
+#     - cdk-nag:HIPAA.Security-LambdaDLQ
+#     - aws-config:lambda-dlq-check
 #   remediation: >-
 #     Set dead_letter_config { target_arn = <KMS-encrypted SQS queue ARN> } on the function, or add an
 #     aws_lambda_function_event_invoke_config with destination_config.on_failure.destination.

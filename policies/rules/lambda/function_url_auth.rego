@@ -17,6 +17,8 @@
 #     - aws_lambda_function_url
 #   inputs:
 #     - authorization_type
+#   peers:
+#     - prowler:awslambda_function_url_public
 #   remediation: >-
 #     Set authorization_type = "AWS_IAM" and grant lambda:InvokeFunctionUrl to the callers by name;
 #     put a public entry point, if one is ever needed, behind API Gateway with authentication.

@@ -25,6 +25,9 @@
 #     - source_arn
 #     - source_account
 #     - principal_org_id
+#   peers:
+#     - aws-config:lambda-function-public-access-prohibited
+#     - prowler:awslambda_function_not_publicly_accessible
 #   remediation: >-
 #     Use a specific principal (a service principal with source_arn and source_account, or an account
 #     or role ARN); if "*" is unavoidable, set principal_org_id or source_arn/source_account.

@@ -16,6 +16,8 @@
 #     - aws_lambda_function
 #   inputs:
 #     - reserved_concurrent_executions
+#   peers:
+#     - cdk-nag:HIPAA.Security-LambdaConcurrency
 #   remediation: >-
 #     Set reserved_concurrent_executions to the function's expected peak concurrency (at least 1).
 package imgsec.rules.lambda.reserved_concurrency

@@ -18,6 +18,9 @@
 #   inputs:
 #     - vpc_config.subnet_ids
 #     - vpc_config.security_group_ids
+#   peers:
+#     - cdk-nag:HIPAA.Security-LambdaInsideVPC
+#     - aws-config:lambda-inside-vpc
 #   remediation: >-
 #     Add vpc_config { subnet_ids = [...private subnets...], security_group_ids = [...] } and allow the
 #     execution role the ENI permissions (AWSLambdaVPCAccessExecutionRole's actions).

@@ -3,8 +3,8 @@
 # description: >-
 #   Every bucket records requests made against it with S3 server access logging: an
 #   aws_s3_bucket_logging referring to the bucket (or the deprecated inline logging block with a
-#   target_bucket). A bucket with neither fails, and so does a bucket that logs into itself (each log
-#   delivery would log again). A bucket that is itself a server access log target passes without
+#   target_bucket). A bucket with neither fails, and so does a bucket that logs into itself, in either
+#   form (each log delivery would log again). A bucket that is itself a server access log target passes without
 #   logging of its own, with a message saying so: logging it would only log log deliveries, and its
 #   reads and writes are still recorded by CloudTrail data events. A target_bucket that is unknown (a
 #   variable, a plan value known only after apply; a reference to a bucket is known) is UNKNOWN: the
@@ -21,6 +21,10 @@
 #   inputs:
 #     - target_bucket
 #     - logging.target_bucket
+#   peers:
+#     - cdk-nag:HIPAA.Security-S3BucketLoggingEnabled
+#     - aws-config:s3-bucket-logging-enabled
+#     - prowler:s3_bucket_server_access_logging_enabled
 #   remediation: >-
 #     Add an aws_s3_bucket_logging for the bucket with target_bucket set to the access log bucket
 #     (SecureBucket does this when given a log bucket).
@@ -54,8 +58,25 @@ _logs_into_itself(bucket) if {
 	lib.refers_to(l, "target_bucket", bucket)
 }
 
+# The deprecated inline block names the bucket itself: by reference or by its literal name.
+_inline_into_itself(bucket) if {
+	some t in _inline_targets(bucket)
+	t in _own_names(bucket)
+}
+
+_own_names(bucket) := {n |
+	some n in [
+		lib.bucket_name(bucket),
+		concat("", ["${", bucket.config_address, ".id}"]),
+		concat("", ["${", bucket.config_address, ".bucket}"]),
+	]
+	n != ""
+}
+
 _failures(bucket) := {"aws_s3_bucket_logging target_bucket is the bucket itself"} if {
 	_logs_into_itself(bucket)
+} else := {"logging.target_bucket is the bucket itself"} if {
+	_inline_into_itself(bucket)
 } else := {"no aws_s3_bucket_logging (or inline logging) for the bucket"} if {
 	not logged(bucket)
 	not lib.is_log_target(bucket)

@@ -129,3 +129,28 @@ test_logging_into_itself_fails_whatever_else_is_unknown if {
 	other := f.res("aws_s3_bucket_logging", "other", {"bucket": "raw", "target_bucket": f.unknown})
 	f.statuses(access_logging.results, "aws_s3_bucket.raw") == {"FAIL"} with input as f.stack([bucket, self, other])
 }
+
+test_inline_logging_into_itself_fails if {
+	by_name := f.res("aws_s3_bucket", "raw", {"bucket": "raw", "logging": {"target_bucket": "raw"}})
+	f.statuses(access_logging.results, "aws_s3_bucket.raw") == {"FAIL"} with input as f.stack([by_name])
+	by_reference := f.res_refs(
+		"aws_s3_bucket", "raw",
+		{"bucket": "raw", "logging": [{"target_bucket": "${aws_s3_bucket.raw.id}"}]},
+		{"logging": ["aws_s3_bucket.raw"]},
+	)
+	f.statuses(access_logging.results, "aws_s3_bucket.raw") == {"FAIL"} with input as f.stack([by_reference])
+	inp141 := f.stack([by_name])
+	{r.message | some r in access_logging.results} == {"logging.target_bucket is the bucket itself"} with input as inp141
+}
+
+test_inline_logging_by_reference_makes_a_log_target if {
+	legacy := f.res_refs(
+		"aws_s3_bucket", "raw",
+		{"bucket": "raw", "logging": [{"target_bucket": "${aws_s3_bucket.logs.id}"}]},
+		{"logging": ["aws_s3_bucket.logs"]},
+	)
+	inp := f.stack([legacy, logs])
+	f.statuses(access_logging.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp
+	exempt := ["server access log target: exempt from logging of its own"]
+	[r.message | some r in access_logging.results; r.resource == "aws_s3_bucket.logs"] == exempt with input as inp
+}

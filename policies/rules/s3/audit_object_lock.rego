@@ -32,6 +32,8 @@
 #     - s3_bucket_name
 #     - tags.imgsec:purpose
 #     - rule.destination.bucket
+#   peers:
+#     - aws-config:s3-bucket-default-lock-enabled
 #   remediation: >-
 #     Create the audit bucket with object_lock_enabled = true and add an
 #     aws_s3_bucket_object_lock_configuration with rule { default_retention { mode = "COMPLIANCE",

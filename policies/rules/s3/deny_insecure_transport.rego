@@ -24,6 +24,10 @@
 #     - policy.Action
 #     - policy.Resource
 #     - policy.Condition
+#   peers:
+#     - cdk-nag:HIPAA.Security-S3BucketSSLRequestsOnly
+#     - aws-config:s3-bucket-ssl-requests-only
+#     - prowler:s3_bucket_secure_transport_policy
 #   remediation: >-
 #     Add to the bucket policy a statement { Effect = "Deny", Principal = "*", Action = "s3:*",
 #     Resource = [bucket ARN, "bucket ARN/*"], Condition = { Bool = { "aws:SecureTransport" = "false" } } }

@@ -182,3 +182,21 @@ test_missing_deny_fails_whatever_else_is_unknown if {
 	inp := f.stack([bucket, policy_of([]), unknown])
 	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
 }
+
+test_policy_from_data_source_passes if {
+	source := f.policy_document_source("raw", {"Statement": [deny_http]})
+	p := f.res_refs(
+		"aws_s3_bucket_policy", "raw_policy",
+		{"bucket": "${aws_s3_bucket.raw.id}", "policy": f.policy_document_ref("raw")},
+		{"bucket": ["aws_s3_bucket.raw"], "policy": ["data.aws_iam_policy_document.raw"]},
+	)
+	holder := object.union(p, {"policies": {"policy": f.unknown_document}})
+	inp193 := f.stack([bucket, source, holder])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp193
+}
+
+test_deny_without_effect_fails if {
+	# A statement without an Effect is an Allow for our checks, never the Deny.
+	inp := f.stack([bucket, policy_of([object.remove(deny_http, ["Effect"])])])
+	f.statuses(deny_insecure_transport.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}

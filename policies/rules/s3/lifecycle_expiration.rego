@@ -24,6 +24,8 @@
 #     - lifecycle_rule.enabled
 #     - lifecycle_rule.expiration.days
 #     - lifecycle_rule.expiration.date
+#   peers:
+#     - aws-config:s3-version-lifecycle-policy-check
 #   remediation: >-
 #     Add an aws_s3_bucket_lifecycle_configuration for the bucket with an Enabled rule whose
 #     expiration sets days to the documented retention period (SecureBucket sets 2555 days by default).

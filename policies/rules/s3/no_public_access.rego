@@ -30,6 +30,12 @@
 #     - policy.Effect
 #     - policy.Principal
 #     - policy.Condition
+#   peers:
+#     - cdk-nag:HIPAA.Security-S3BucketPublicReadProhibited
+#     - cdk-nag:HIPAA.Security-S3BucketPublicWriteProhibited
+#     - aws-config:s3-bucket-public-read-prohibited
+#     - aws-config:s3-bucket-public-write-prohibited
+#     - prowler:s3_bucket_policy_public_write_access
 #   remediation: >-
 #     Remove the public ACL or grant (ownership controls BucketOwnerEnforced disables ACLs) and
 #     restrict every Allow statement for principal "*" with a condition on aws:SourceAccount,

@@ -284,3 +284,35 @@ test_public_acl_fails_even_with_acls_disabled if {
 	inp := f.stack([bucket, enforced, acl({"acl": "public-read"})])
 	f.statuses(no_public_access.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	inp := f.stack([bucket, policy_of([deny_http, object.remove(public_read, ["Effect"])])])
+	f.statuses(no_public_access.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+}
+
+test_policy_from_data_source_fails if {
+	source := f.policy_document_source("raw", {"Statement": [deny_http, public_read]})
+	p := f.res_refs(
+		"aws_s3_bucket_policy", "raw_policy",
+		{"bucket": "${aws_s3_bucket.raw.id}", "policy": f.policy_document_ref("raw")},
+		{"bucket": ["aws_s3_bucket.raw"], "policy": ["data.aws_iam_policy_document.raw"]},
+	)
+	holder := object.union(p, {"policies": {"policy": f.unknown_document}})
+	f.statuses(no_public_access.results, "aws_s3_bucket.raw") == {"FAIL"} with input as f.stack([bucket, source, holder])
+}
+
+test_inline_public_policy_fails if {
+	legacy := f.res_policies(
+		"aws_s3_bucket", "raw",
+		{"bucket": "raw", "policy": "{...}"},
+		{"policy": {"Statement": [deny_http, public_read]}},
+	)
+	f.statuses(no_public_access.results, "aws_s3_bucket.raw") == {"FAIL"} with input as f.stack([legacy])
+	private := f.res_policies(
+		"aws_s3_bucket", "raw",
+		{"bucket": "raw", "policy": "{...}"},
+		{"policy": {"Statement": [deny_http]}},
+	)
+	f.statuses(no_public_access.results, "aws_s3_bucket.raw") == {"PASS"} with input as f.stack([private])
+}

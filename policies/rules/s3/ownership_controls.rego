@@ -15,6 +15,8 @@
 #     - aws_s3_bucket
 #   inputs:
 #     - rule.object_ownership
+#   peers:
+#     - aws-config:s3-bucket-acl-prohibited
 #   remediation: >-
 #     Add an aws_s3_bucket_ownership_controls for the bucket with
 #     rule { object_ownership = "BucketOwnerEnforced" } (SecureBucket does this by default).

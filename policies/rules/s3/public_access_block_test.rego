@@ -89,3 +89,31 @@ test_known_false_flag_fails_whatever_else_is_unknown if {
 	want := {"aws_s3_bucket_public_access_block.raw_pab: not true: block_public_acls"}
 	{r.message | some r in public_access_block.results} == want with input as inp
 }
+
+account(flags) := f.res("aws_s3_account_public_access_block", "account", flags)
+
+test_account_level_block_passes if {
+	inp95 := f.stack([bucket, account(all_true)])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp95
+
+	# S3 enforces a flag set at either level.
+	partial := pab(object.union(all_true, {"restrict_public_buckets": false}))
+	inp99 := f.stack([bucket, partial, account({"restrict_public_buckets": true})])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp99
+}
+
+test_account_level_block_with_open_flag_fails if {
+	inp := f.stack([bucket, account(object.union(all_true, {"block_public_policy": false}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"FAIL"} with input as inp
+	want := "aws_s3_account_public_access_block.account: not true: block_public_policy"
+	{r.message | some r in public_access_block.results} == {want} with input as inp
+}
+
+test_unknown_block_public_policy_account_level if {
+	inp := f.stack([bucket, account(object.union(all_true, {"block_public_policy": f.unknown}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"UNKNOWN"} with input as inp
+
+	# Known at the bucket's level: the account's unknown flag does not matter.
+	inp2 := f.stack([bucket, pab(all_true), account(object.union(all_true, {"block_public_policy": f.unknown}))])
+	f.statuses(public_access_block.results, "aws_s3_bucket.raw") == {"PASS"} with input as inp2
+}

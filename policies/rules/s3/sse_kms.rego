@@ -19,6 +19,12 @@
 #     - rule.apply_server_side_encryption_by_default.sse_algorithm
 #     - server_side_encryption_configuration.rule.apply_server_side_encryption_by_default.sse_algorithm
 #     - target_bucket
+#   peers:
+#     - cdk-nag:HIPAA.Security-S3BucketServerSideEncryptionEnabled
+#     - cdk-nag:HIPAA.Security-S3DefaultEncryptionKMS
+#     - aws-config:s3-bucket-server-side-encryption-enabled
+#     - aws-config:s3-default-encryption-kms
+#     - prowler:s3_bucket_default_encryption
 #   remediation: >-
 #     Add an aws_s3_bucket_server_side_encryption_configuration with sse_algorithm "aws:kms" and
 #     kms_master_key_id set to the PHI key (SecureBucket does this by default).

@@ -19,6 +19,10 @@
 #   inputs:
 #     - versioning_configuration.status
 #     - versioning.enabled
+#   peers:
+#     - cdk-nag:HIPAA.Security-S3BucketVersioningEnabled
+#     - aws-config:s3-bucket-versioning-enabled
+#     - prowler:s3_bucket_object_versioning
 #   remediation: >-
 #     Add an aws_s3_bucket_versioning with versioning_configuration { status = "Enabled" } for the
 #     bucket (SecureBucket does this by default).

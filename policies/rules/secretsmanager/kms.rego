@@ -20,6 +20,9 @@
 #   inputs:
 #     - kms_key_id
 #     - replica.kms_key_id
+#   peers:
+#     - cdk-nag:HIPAA.Security-SecretsManagerUsingKMSKey
+#     - aws-config:secretsmanager-using-cmk
 #   remediation: >-
 #     Set kms_key_id (and replica { kms_key_id }) to a customer managed key whose key policy allows
 #     kms:Decrypt only to the roles that read the secret, with kms:ViaService

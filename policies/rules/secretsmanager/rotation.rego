@@ -26,6 +26,10 @@
 #     - rotation_rules.automatically_after_days
 #     - rotation_rules.schedule_expression
 #     - tags.imgsec:rotation-exempt
+#   peers:
+#     - cdk-nag:HIPAA.Security-SecretsManagerRotationEnabled
+#     - aws-config:secretsmanager-rotation-enabled-check
+#     - prowler:secretsmanager_automatic_rotation_enabled
 #   remediation: >-
 #     Add an aws_secretsmanager_secret_rotation for the secret (rotation_lambda_arn and rotation_rules
 #     { automatically_after_days = 90 }); for a secret that cannot rotate, tag it

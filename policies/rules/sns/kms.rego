@@ -16,6 +16,10 @@
 #     - aws_sns_topic
 #   inputs:
 #     - kms_master_key_id
+#   peers:
+#     - cdk-nag:HIPAA.Security-SNSEncryptedKMS
+#     - aws-config:sns-encrypted-kms
+#     - prowler:sns_topics_kms_encryption_at_rest_enabled
 #   remediation: >-
 #     Set kms_master_key_id to the PHI key's ARN and allow the publishing services (e.g.
 #     cloudwatch.amazonaws.com) kms:GenerateDataKey* and kms:Decrypt in the key policy.

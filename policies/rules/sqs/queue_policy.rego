@@ -43,10 +43,10 @@ _actions := {"*", "sqs:*"}
 
 # [address of the resource holding it, document] for every policy of the queue.
 _documents(queue) := array.concat(
-	[[p.address, object.get(p.policies, "policy", null)] |
+	[[p.address, lib.policy(p, "policy")] |
 		some p in lib.related("aws_sqs_queue_policy", "queue_url", queue)
 	],
-	[[queue.address, object.get(queue.policies, "policy", null)] | _inline_policy(queue)],
+	[[queue.address, lib.policy(queue, "policy")] | _inline_policy(queue)],
 )
 
 _inline_policy(queue) if not object.get(queue.values, "policy", null) in {null, ""}

@@ -152,3 +152,8 @@ test_literal_queue_url_of_another_queue_fails if {
 	)
 	status == {"FAIL"} with input as f.stack([queue, p])
 }
+
+# Fail closed: a statement without an Effect is read as Allow.
+test_statement_without_effect_fails if {
+	status == {"FAIL"} with input as stk(document([deny_tls, object.remove(public, ["Effect"])]))
+}

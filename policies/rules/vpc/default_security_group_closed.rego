@@ -21,6 +21,9 @@
 #     - vpc_id
 #     - ingress
 #     - egress
+#   peers:
+#     - cdk-nag:HIPAA.Security-VPCDefaultSecurityGroupClosed
+#     - aws-config:vpc-default-security-group-closed
 #   remediation: >-
 #     Add resource "aws_default_security_group" { vpc_id = <VPC id> } with no ingress or egress
 #     blocks, and give every resource a security group of its own.

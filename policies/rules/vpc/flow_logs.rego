@@ -18,6 +18,10 @@
 #   inputs:
 #     - vpc_id
 #     - traffic_type
+#   peers:
+#     - cdk-nag:HIPAA.Security-VPCFlowLogsEnabled
+#     - aws-config:vpc-flow-logs-enabled
+#     - prowler:vpc_flow_logs_enabled
 #   remediation: >-
 #     Add an aws_flow_log { vpc_id = <VPC id>, traffic_type = "ALL", log_destination = <KMS-encrypted
 #     log group ARN>, iam_role_arn = <delivery role> } for the VPC.

@@ -27,6 +27,13 @@
 #     - ipv6_cidr_blocks
 #     - cidr_ipv4
 #     - cidr_ipv6
+#   peers:
+#     - cdk-nag:HIPAA.Security-EC2RestrictedSSH
+#     - cdk-nag:HIPAA.Security-EC2RestrictedCommonPorts
+#     - aws-config:restricted-ssh
+#     - aws-config:restricted-common-ports
+#     - aws-config:vpc-sg-open-only-to-authorized-ports
+#     - prowler:ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22
 #   remediation: >-
 #     Allow ingress only from the sources that need it (the VPC's CIDR, a security group, a prefix
 #     list); reach AWS services through VPC endpoints, not through open ports.

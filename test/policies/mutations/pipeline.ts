@@ -1,6 +1,6 @@
 /**
  * Mutations for the pipeline rules (IMGSEC-SQS-001..002, SM-001..003, SFN-003, LMB-007..008,
- * IAM-004, EB-001..002, VPC-001..003), applied to the pipeline fixture (test/policies/pipeline-fixture.ts),
+ * IAM-004, EB-001..002, VPC-001..005), applied to the pipeline fixture (test/policies/pipeline-fixture.ts),
  * a small cdktf stack with one compliant instance of every resource they judge: each breaks one
  * attribute, and the harness checks that the gate then fails that rule, and only that rule.
  */
@@ -191,6 +191,7 @@ export const mutations: Mutation[] = [
     rule: "IMGSEC-IAM-004",
     stack: fixture,
     what: "the function role gets iam:* on every resource in an inline policy",
+    alsoFails: ["IMGSEC-IAM-005"],
     resource: /^aws_iam_role\.function-role$/,
     apply(tf) {
       findResource(tf, "aws_iam_role", "function-role").inline_policy = [
@@ -202,6 +203,32 @@ export const mutations: Mutation[] = [
           }),
         },
       ];
+    },
+  },
+
+  {
+    rule: "IMGSEC-VPC-004",
+    stack: fixture,
+    what: "the function's subnet gives interfaces public addresses on launch",
+    resource: /^aws_subnet\.subnet$/,
+    apply(tf) {
+      findResource(tf, "aws_subnet", "subnet").map_public_ip_on_launch = true;
+    },
+  },
+  {
+    rule: "IMGSEC-VPC-005",
+    stack: fixture,
+    what: "a route sends 0.0.0.0/0 to an internet gateway",
+    resource: /^aws_route\.to_internet$/,
+    apply(tf) {
+      const vpcId = `\${aws_vpc.${Object.keys(tf.resource.aws_vpc)[0]}.id}`;
+      addResource(tf, "aws_internet_gateway", "igw", { vpc_id: vpcId });
+      addResource(tf, "aws_route_table", "public", { vpc_id: vpcId });
+      addResource(tf, "aws_route", "to_internet", {
+        route_table_id: "${aws_route_table.public.id}",
+        destination_cidr_block: "0.0.0.0/0",
+        gateway_id: "${aws_internet_gateway.igw.id}",
+      });
     },
   },
 

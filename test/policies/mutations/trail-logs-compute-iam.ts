@@ -303,6 +303,7 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-CT-005",
     what: "the trail records only S3 data writes, not reads",
+    alsoFails: ["IMGSEC-CT-006"],
     resource: /^aws_s3_bucket\.(raw|processed|audit)_bucket_/,
     apply(tf) {
       trail(tf).event_selector[0].read_write_type = "WriteOnly";
@@ -311,6 +312,7 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-CT-005",
     what: "the only trail recording data events has logging turned off",
+    alsoFails: ["IMGSEC-CT-006"],
     resource: /^aws_s3_bucket\.(raw|processed|audit)_bucket_/,
     apply(tf) {
       trail(tf).enable_logging = false;
@@ -371,6 +373,8 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-CW-003",
     what: "the root account usage alarm notifies no one",
+    // The alarm is one of the CIS alarms: IMGSEC-CW-004 reports its class as unwatched too.
+    alsoFails: ["IMGSEC-CW-004"],
     resource: /^aws_cloudwatch_metric_alarm\.monitoring_alarm-RootAccountUsage_/,
     apply(tf) {
       findResource(
@@ -384,6 +388,8 @@ export const mutations: ParamMutation[] = [
     rule: "IMGSEC-CW-003",
     stack: "imgsec-prod",
     what: "the KMS key deletion alarm has its actions disabled",
+    // The alarm is one of the CIS alarms: IMGSEC-CW-004 reports its class as unwatched too.
+    alsoFails: ["IMGSEC-CW-004"],
     resource:
       /^aws_cloudwatch_metric_alarm\.monitoring_alarm-KmsKeyDisabledOrScheduledForDeletion_/,
     apply(tf) {
@@ -535,6 +541,7 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-IAM-001",
     what: "the trail log role's policy allows every action except S3, KMS and IAM on *",
+    alsoFails: ["IMGSEC-IAM-005", "IMGSEC-IAM-008"],
     resource: /^aws_iam_role_policy\.audit-trail_logs-policy_/,
     apply(tf) {
       editPolicy(
@@ -554,6 +561,7 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-IAM-001",
     what: "the trail log role gets an inline policy allowing everything but S3, KMS and IAM on *",
+    alsoFails: ["IMGSEC-IAM-005", "IMGSEC-IAM-008"],
     resource: /^aws_iam_role\.audit-trail_logs-role_/,
     apply(tf) {
       findResource(tf, "aws_iam_role", "audit-trail_logs-role").inline_policy = [
@@ -570,6 +578,7 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-IAM-002",
     what: "the trail log role's policy grants s3:* on the raw bucket's objects",
+    alsoFails: ["IMGSEC-IAM-005"],
     resource: /^aws_iam_role_policy\.audit-trail_logs-policy_/,
     apply(tf) {
       editPolicy(
@@ -589,6 +598,7 @@ export const mutations: ParamMutation[] = [
   {
     rule: "IMGSEC-IAM-002",
     what: "AmazonS3FullAccess is attached to the trail log role",
+    alsoFails: ["IMGSEC-IAM-005"],
     resource: /^aws_iam_role_policy_attachment\.trail_s3_full$/,
     apply(tf) {
       addResource(tf, "aws_iam_role_policy_attachment", "trail_s3_full", {
@@ -601,6 +611,7 @@ export const mutations: ParamMutation[] = [
     rule: "IMGSEC-IAM-002",
     stack: "imgsec-prod",
     what: "the raw replication policy grants kms:* on the PHI key",
+    alsoFails: ["IMGSEC-IAM-005"],
     resource: /^aws_iam_role_policy\.raw_replication-policy_/,
     apply(tf) {
       editPolicy(

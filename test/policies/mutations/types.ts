@@ -19,6 +19,12 @@ export interface Mutation {
   resource?: RegExp;
   /** Thresholds to evaluate with, over policies/params.json (e.g. lambda_require_vpc: true). */
   params?: Record<string, unknown>;
+  /**
+   * Rules that, by design, fail on the same break too: a stricter rule that covers the target's
+   * case (IMGSEC-IAM-005 reports every service-wide grant, IMGSEC-IAM-002's on PHI resources
+   * included). Listed, so that any other rule failing still fails the test.
+   */
+  alsoFails?: string[];
 }
 
 /** [logical id, block] of every resource of a type. */

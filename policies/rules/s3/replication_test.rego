@@ -1,0 +1,226 @@
+package imgsec.rules.s3.replication_test
+
+import data.imgsec.fixtures_test as f
+import data.imgsec.rules.s3.replication
+
+# A bucket with SSE-KMS and versioning as separate resources (named literally: the normalizer
+# relates resources by a bucket's literal name too).
+secure(name) := [
+	f.res("aws_s3_bucket", name, {"bucket": name}),
+	f.res(
+		"aws_s3_bucket_versioning", concat("_", [name, "v"]),
+		{"bucket": name, "versioning_configuration": {"status": "Enabled"}},
+	),
+	f.res("aws_s3_bucket_server_side_encryption_configuration", concat("_", [name, "sse"]), {
+		"bucket": name,
+		"rule": {"apply_server_side_encryption_by_default": {
+			"sse_algorithm": "aws:kms",
+			"kms_master_key_id": "${aws_kms_key.k.arn}",
+		}},
+	}),
+]
+
+rule := {
+	"id": "all",
+	"status": "Enabled",
+	"source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+	"destination": {
+		"bucket": "${aws_s3_bucket.replica.arn}",
+		"encryption_configuration": {"replica_kms_key_id": "${aws_kms_key.replica.arn}"},
+	},
+}
+
+configuration(r) := f.res_refs(
+	"aws_s3_bucket_replication_configuration", "rep",
+	{"bucket": "raw", "role": "${aws_iam_role.rep.arn}", "rule": [r]},
+	{"rule": ["aws_s3_bucket.replica"]},
+)
+
+stk(r) := f.stack(array.flatten([secure("raw"), secure("replica"), [configuration(r)]]))
+
+required(inp) := object.union(inp, {"params": object.union(inp.params, {"require_replication": true})})
+
+status := f.statuses(replication.results, "aws_s3_bucket.raw")
+
+messages contains r.message if some r in replication.results
+
+test_replication_to_secure_bucket_passes if {
+	status == {"PASS"} with input as stk(rule)
+	status == {"PASS"} with input as required(stk(rule))
+
+	# The replica is the copy: no result of its own.
+	f.statuses(replication.results, "aws_s3_bucket.replica") == set() with input as required(stk(rule))
+}
+
+test_destination_by_literal_arn_passes if {
+	r := object.union(rule, {"destination": object.union(rule.destination, {"bucket": "arn:aws:s3:::replica"})})
+	status == {"PASS"} with input as stk(r)
+}
+
+test_no_replication_fails_only_when_required if {
+	inp := f.stack(secure("raw"))
+	status == set() with input as inp
+	status == {"FAIL"} with input as required(inp)
+	inp57 := required(inp)
+	want := "no replication: no Enabled aws_s3_bucket_replication_configuration rule for the bucket"
+	messages == {want} with input as inp57
+	disabled := object.union(rule, {"status": "Disabled"})
+	status == {"FAIL"} with input as required(stk(disabled))
+}
+
+test_log_targets_need_no_replication if {
+	logs := f.res("aws_s3_bucket", "logs", {"bucket": "logs"})
+	logging := f.res("aws_s3_bucket_logging", "raw_logging", {"bucket": "raw", "target_bucket": "logs"})
+	inp := required(f.stack(array.concat(secure("raw"), [logs, logging])))
+	f.statuses(replication.results, "aws_s3_bucket.logs") == set() with input as inp
+}
+
+test_unversioned_or_unencrypted_destination_fails if {
+	plain := [f.res("aws_s3_bucket", "replica", {"bucket": "replica"})]
+	inp := f.stack(array.flatten([secure("raw"), plain, [configuration(rule)]]))
+	status == {"FAIL"} with input as inp
+	messages == {
+		"destination aws_s3_bucket.replica has no versioning",
+		"destination aws_s3_bucket.replica has no default encryption",
+	} with input as inp
+}
+
+test_sse_s3_destination_fails if {
+	sse_s3 := f.res("aws_s3_bucket_server_side_encryption_configuration", "replica_sse", {
+		"bucket": "replica",
+		"rule": {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
+	})
+	replica := [secure("replica")[0], secure("replica")[1], sse_s3]
+	inp := f.stack(array.flatten([secure("raw"), replica, [configuration(rule)]]))
+	status == {"FAIL"} with input as inp
+}
+
+test_sse_kms_objects_not_replicated_fails if {
+	r := object.remove(rule, ["source_selection_criteria"])
+	status == {"FAIL"} with input as stk(r)
+	no_key := object.union(
+		object.remove(rule, ["destination"]),
+		{"destination": {"bucket": "${aws_s3_bucket.replica.arn}"}},
+	)
+	status == {"FAIL"} with input as stk(no_key)
+	inp94 := stk(no_key)
+	want := concat("", [
+		"rule.destination.encryption_configuration.replica_kms_key_id on ",
+		"aws_s3_bucket_replication_configuration.rep is not set: replicas of SSE-KMS objects need a KMS key",
+	])
+	messages == {want} with input as inp94
+}
+
+# ---- the deprecated inline replication_configuration block ----------------------------------------
+
+inline_rule := {
+	"id": "all",
+	"status": "Enabled",
+	"source_selection_criteria": {"sse_kms_encrypted_objects": {"enabled": true}},
+	"destination": {"bucket": "${aws_s3_bucket.replica.arn}", "replica_kms_key_id": "${aws_kms_key.replica.arn}"},
+}
+
+inline_stack(r) := f.stack(array.flatten([
+	[object.union(secure("raw")[0], {"values": {"replication_configuration": {"role": "x", "rules": [r]}}})],
+	array.slice(secure("raw"), 1, 3),
+	secure("replica"),
+]))
+
+test_inline_replication_passes if {
+	status == {"PASS"} with input as inline_stack(inline_rule)
+	f.statuses(replication.results, "aws_s3_bucket.replica") == set() with input as inline_stack(inline_rule)
+}
+
+test_inline_replication_fails if {
+	off := {"source_selection_criteria": {"sse_kms_encrypted_objects": {"enabled": false}}}
+	status == {"FAIL"} with input as inline_stack(object.union(inline_rule, off))
+	status == {"FAIL"} with input as required(inline_stack(object.union(inline_rule, {"status": "Disabled"})))
+}
+
+# ---- unknown values -------------------------------------------------------------------------------
+
+test_unknown_bucket if {
+	unresolved := f.res("aws_s3_bucket_replication_configuration", "other", {"bucket": f.unknown, "rule": [rule]})
+	inp := f.stack(array.concat(secure("raw"), [unresolved]))
+	status == {"UNKNOWN"} with input as required(inp)
+	status == set() with input as inp
+}
+
+test_unknown_rule_status if {
+	status == {"UNKNOWN"} with input as stk(object.union(rule, {"status": f.unknown}))
+}
+
+test_unknown_rule_destination_bucket if {
+	r := object.union(rule, {"destination": object.union(rule.destination, {"bucket": f.unknown})})
+	loose := f.res("aws_s3_bucket_replication_configuration", "rep", {"bucket": "raw", "rule": [r]})
+	inp := f.stack(array.concat(secure("raw"), [loose]))
+	status == {"UNKNOWN"} with input as inp
+
+	# A bucket outside the stack cannot be seen either.
+	outside := object.union(rule, {"destination": object.union(rule.destination, {"bucket": "arn:aws:s3:::elsewhere"})})
+	status == {"UNKNOWN"} with input as stk(outside)
+}
+
+test_unknown_rule_destination_encryption_configuration_replica_kms_key_id if {
+	r := object.union(rule, {"destination": {"encryption_configuration": {"replica_kms_key_id": f.unknown}}})
+	status == {"UNKNOWN"} with input as stk(r)
+}
+
+test_unknown_rule_source_selection_criteria_sse_kms_encrypted_objects_status if {
+	r := object.union(rule, {"source_selection_criteria": {"sse_kms_encrypted_objects": {"status": f.unknown}}})
+	status == {"UNKNOWN"} with input as stk(r)
+}
+
+test_unknown_replication_configuration_rules_status if {
+	status == {"UNKNOWN"} with input as inline_stack(object.union(inline_rule, {"status": f.unknown}))
+}
+
+test_unknown_replication_configuration_rules_destination_bucket if {
+	r := object.union(inline_rule, {"destination": object.union(inline_rule.destination, {"bucket": f.unknown})})
+	status == {"UNKNOWN"} with input as inline_stack(r)
+}
+
+test_unknown_replication_configuration_rules_destination_replica_kms_key_id if {
+	r := object.union(inline_rule, {"destination": {"replica_kms_key_id": f.unknown}})
+	status == {"UNKNOWN"} with input as inline_stack(r)
+}
+
+test_unknown_replication_configuration_rules_source_selection_criteria_sse_kms_encrypted_objects_enabled if {
+	r := object.union(inline_rule, {"source_selection_criteria": {"sse_kms_encrypted_objects": {"enabled": f.unknown}}})
+	status == {"UNKNOWN"} with input as inline_stack(r)
+}
+
+test_unknown_versioning_configuration_status if {
+	versioning := f.res(
+		"aws_s3_bucket_versioning", "replica_v",
+		{"bucket": "replica", "versioning_configuration": {"status": f.unknown}},
+	)
+	replica := [secure("replica")[0], versioning, secure("replica")[2]]
+	inp := f.stack(array.flatten([secure("raw"), replica, [configuration(rule)]]))
+	status == {"UNKNOWN"} with input as inp
+}
+
+test_unknown_rule_apply_server_side_encryption_by_default_sse_algorithm if {
+	sse := f.res("aws_s3_bucket_server_side_encryption_configuration", "replica_sse", {
+		"bucket": "replica",
+		"rule": {"apply_server_side_encryption_by_default": {"sse_algorithm": f.unknown}},
+	})
+	replica := [secure("replica")[0], secure("replica")[1], sse]
+	inp := f.stack(array.flatten([secure("raw"), replica, [configuration(rule)]]))
+	status == {"UNKNOWN"} with input as inp
+}
+
+test_plan_destination_known_after_apply_passes if {
+	# A plan leaves out the ARN of a bucket created in the same apply; the rule block refers to it.
+	r := object.union(
+		object.remove(rule, ["destination"]),
+		{"destination": {"encryption_configuration": rule.destination.encryption_configuration}},
+	)
+	planned := f.res_refs(
+		"aws_s3_bucket_replication_configuration", "rep",
+		{"bucket": "raw", "rule": [r]},
+		{"rule": ["aws_s3_bucket.replica"]},
+	)
+	inp := object.union(f.stack(array.flatten([secure("raw"), secure("replica"), [planned]])), {"source": "plan"})
+	status == {"PASS"} with input as inp
+}
