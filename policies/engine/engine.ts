@@ -109,7 +109,10 @@ export class DeploymentGate {
 
   static load(dist = distDir()): DeploymentGate {
     const { wasm, catalog } = readBundle(dist, "deployment.wasm", "catalog.json");
-    return new DeploymentGate(loadPolicySync(wasm), catalog);
+    // 256 MiB of initial WASM memory (reserved, committed as touched): a large configuration grows
+    // the heap in small steps otherwise, each a garbage collection (4.6 s to 0.5 s measured on 523
+    // resources; peak RSS unchanged).
+    return new DeploymentGate(loadPolicySync(wasm, { initial: 4096 }), catalog);
   }
 
   evaluate(stack: NormalizedStack, params: Params = defaultParams()): CheckResult[] {

@@ -185,6 +185,31 @@ export function normalizeDocument(
 
 // ---- inbound reference index ------------------------------------------------------------------
 
+/**
+ * The instances of a block (count, for_each) that an attribute refers to: a reference names one
+ * instance (`${aws_s3_bucket.b["x"].id}`), or a plan's value names it literally (its bucket, id,
+ * arn or name); only when neither tells them apart are they all linked. Linking every bucket of a
+ * set to each versioning resource would pass a bucket on another bucket's control.
+ */
+function instancesReferred(
+  candidates: NormalizedResource[],
+  value: Json | undefined,
+): NormalizedResource[] {
+  if (candidates.length < 2 || value === undefined) return candidates;
+  const texts = [...strings(value)];
+  const byReference = candidates.filter((c) =>
+    texts.some((t) => t.includes(`\${${c.address}.`) || t.includes(`\${${c.address}}`)),
+  );
+  if (byReference.length) return byReference;
+  const byName = candidates.filter((c) =>
+    NAME_KEYS.some((k) => {
+      const v = c.values[k];
+      return typeof v === "string" && v !== "" && !v.includes(UNKNOWN) && texts.includes(v);
+    }),
+  );
+  return byName.length ? byName : candidates;
+}
+
 /** Attributes whose literal value names a resource (a plan often names a bucket instead of
  * referring to it). */
 const NAME_KEYS = ["bucket", "id", "arn", "name", "function_name"];
@@ -218,7 +243,9 @@ export function indexInboundReferences(resources: Record<string, NormalizedResou
   };
   for (const r of Object.values(resources)) {
     for (const [attr, targets] of Object.entries(r.refs)) {
-      for (const t of targets) for (const target of byConfig.get(t) ?? []) link(r, attr, target);
+      for (const t of targets)
+        for (const target of instancesReferred(byConfig.get(t) ?? [], r.values[attr]))
+          link(r, attr, target);
     }
     for (const [attr, v] of Object.entries(r.values)) {
       if (NAME_KEYS.includes(attr) && r.type === "aws_s3_bucket") continue;

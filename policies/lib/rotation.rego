@@ -59,22 +59,15 @@ _positive(days) if {
 	to_number(days) > 0
 }
 
-# The rotation resource that schedules the secret's rotation, if any.
-scheduled_by(secret) := rotation if {
-	some rotation in for_secret(secret)
-	schedule(rotation) == "set"
+# The rotation resource that schedules the secret's rotation, if any (the first, when several
+# do: one value, never a conflict).
+scheduled_by(secret) := scheduled[0] if {
+	scheduled := [rotation | some rotation in for_secret(secret); schedule(rotation) == "set"]
+	count(scheduled) > 0
 }
 
 # The secret's exemption: "exempt" (the tag holds a reason), "invalid" (present without a reason),
 # "unknown" (the tag or the tags are unknown), or "none".
-exemption(secret) := "none" if {
-	data.imgsec.lib.relations.tag(secret, exempt_tag) == null
-} else := "unknown" if {
-	data.imgsec.lib.is_unknown(data.imgsec.lib.relations.tag(secret, exempt_tag))
-} else := "exempt" if {
-	reason := data.imgsec.lib.relations.tag(secret, exempt_tag)
-	is_string(reason)
-	trim_space(reason) != ""
-} else := "invalid"
+exemption(secret) := data.imgsec.lib.relations.exemption(secret, exempt_tag)
 
-reason(secret) := trim_space(data.imgsec.lib.relations.tag(secret, exempt_tag))
+reason(secret) := data.imgsec.lib.relations.exemption_reason(secret, exempt_tag)
