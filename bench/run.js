@@ -6,7 +6,7 @@ const { existsSync } = require("node:fs");
 const { join } = require("node:path");
 const { mib, writeSection, machine } = require("./lib");
 
-const ALL = ["synth", "check", "deid", "packages", "audit", "job", "report"];
+const ALL = ["synth", "check", "deid", "packages", "audit", "job", "report", "checkov"];
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",") : ALL;
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 
