@@ -41,7 +41,11 @@ _defaults(vpc) := lib.related("aws_default_security_group", "vpc_id", vpc)
 _unresolved := relations.unresolved("aws_default_security_group", "vpc_id", "aws_vpc")
 
 # A group's rules of one direction: "none", "some" or "unknown".
-_rules(group, direction) := "unknown" if {
+# A rule block that is there is a rule, whatever unknown field it holds (a variable description):
+# a definite FAIL wins over an UNKNOWN elsewhere in the resource.
+_rules(group, direction) := "some" if {
+	count([b | some b in lib.as_array(object.get(group.values, direction, [])); is_object(b)]) > 0
+} else := "unknown" if {
 	lib.is_unknown(object.get(group.values, direction, null))
 } else := "unknown" if {
 	object.get(group.values, direction, null) == null

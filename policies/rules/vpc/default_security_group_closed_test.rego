@@ -56,3 +56,8 @@ test_unknown_egress if {
 	})
 	group_status == {"UNKNOWN"} with input as f.stack([vpc, plan])
 }
+
+test_rule_fails_with_an_unknown_field_inside_it if {
+	rule_with_unknown := object.union(all_egress, {"description": f.unknown})
+	group_status == {"FAIL"} with input as f.stack([vpc, default_group({"egress": [rule_with_unknown]})])
+}

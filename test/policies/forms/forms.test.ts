@@ -355,15 +355,12 @@ describe("bugs found by comparing forms (test.failing: fix the bug, then drop th
   });
 
   /**
-   * IMGSEC-VPC-002 (policies/rules/vpc/default_security_group_closed.rego) counts a direction's
-   * rules as "unknown" when `lib.is_unknown` finds the marker anywhere in the list, so a default
-   * security group with an egress rule open to 0.0.0.0/0 whose description is a variable without a
-   * value is UNKNOWN instead of FAIL: the rule exists whatever its description. "A definite FAIL
-   * wins over an UNKNOWN elsewhere in the resource" (policies/README.md); only a list that is
-   * itself unknown, or holds an unknown element (a dynamic block over an unknown for_each), is
-   * unknown. Found through the plan converter, which first marked such fields unknown.
+   * IMGSEC-VPC-002 once counted a direction's rules as "unknown" when the marker appeared anywhere
+   * in the list, so a default security group with an egress rule open to 0.0.0.0/0 whose
+   * description is a variable without a value was UNKNOWN instead of FAIL. A rule block that is
+   * there is a rule: a definite FAIL wins (found through the plan converter, now fixed).
    */
-  test.failing("IMGSEC-VPC-002 with an unknown field in a definite egress rule", () => {
+  test("IMGSEC-VPC-002 with an unknown field in a definite egress rule", () => {
     const tf: Tf = {
       variable: { note: { type: "string" } },
       resource: {
