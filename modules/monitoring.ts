@@ -36,7 +36,15 @@ export interface SecurityAlarm {
   readonly pattern: string;
 }
 
-/** CIS-style metric filters on the CloudTrail log group, each with its own alarm. */
+/** A filter pattern that matches any of the CloudTrail event names. */
+const eventNames = (names: string[]) =>
+  `{ ${names.map((e) => `($.eventName = "${e}")`).join(" || ")} }`;
+
+/**
+ * Metric filters on the CloudTrail log group, each with its own alarm: every event class of the CIS
+ * AWS Foundations Benchmark's monitoring section (IMGSEC-CW-004 checks them), and access denied on
+ * the PHI buckets.
+ */
 export function securityAlarms(phiBucketNames: string[]): SecurityAlarm[] {
   const buckets = phiBucketNames
     .map((b) => `($.requestParameters.bucketName = "${b}")`)
@@ -75,6 +83,99 @@ export function securityAlarms(phiBucketNames: string[]): SecurityAlarm[] {
       description: "The account root user made a request",
       pattern:
         '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }',
+    },
+    {
+      name: "ConsoleSignInFailures",
+      description: "A console sign-in failed",
+      pattern: '{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }',
+    },
+    {
+      name: "IamPolicyChanges",
+      description: "An IAM policy was created, changed, attached, detached or deleted",
+      pattern: eventNames([
+        "DeleteGroupPolicy",
+        "DeleteRolePolicy",
+        "DeleteUserPolicy",
+        "PutGroupPolicy",
+        "PutRolePolicy",
+        "PutUserPolicy",
+        "CreatePolicy",
+        "DeletePolicy",
+        "CreatePolicyVersion",
+        "DeletePolicyVersion",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+      ]),
+    },
+    {
+      name: "SecurityGroupChanges",
+      description: "A security group was created, changed or deleted",
+      pattern: eventNames([
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+        "CreateSecurityGroup",
+        "DeleteSecurityGroup",
+      ]),
+    },
+    {
+      name: "NetworkAclChanges",
+      description: "A network ACL was created, changed or deleted",
+      pattern: eventNames([
+        "CreateNetworkAcl",
+        "CreateNetworkAclEntry",
+        "DeleteNetworkAcl",
+        "DeleteNetworkAclEntry",
+        "ReplaceNetworkAclEntry",
+        "ReplaceNetworkAclAssociation",
+      ]),
+    },
+    {
+      name: "NetworkGatewayChanges",
+      description: "A customer or internet gateway changed",
+      pattern: eventNames([
+        "CreateCustomerGateway",
+        "DeleteCustomerGateway",
+        "AttachInternetGateway",
+        "CreateInternetGateway",
+        "DeleteInternetGateway",
+        "DetachInternetGateway",
+      ]),
+    },
+    {
+      name: "RouteTableChanges",
+      description: "A route or route table changed",
+      pattern: eventNames([
+        "CreateRoute",
+        "CreateRouteTable",
+        "ReplaceRoute",
+        "ReplaceRouteTableAssociation",
+        "DeleteRouteTable",
+        "DeleteRoute",
+        "DisassociateRouteTable",
+      ]),
+    },
+    {
+      name: "VpcChanges",
+      description: "A VPC or VPC peering changed",
+      pattern: eventNames([
+        "CreateVpc",
+        "DeleteVpc",
+        "ModifyVpcAttribute",
+        "AcceptVpcPeeringConnection",
+        "CreateVpcPeeringConnection",
+        "DeleteVpcPeeringConnection",
+        "RejectVpcPeeringConnection",
+        "AttachClassicLinkVpc",
+        "DetachClassicLinkVpc",
+        "DisableVpcClassicLink",
+        "EnableVpcClassicLink",
+      ]),
     },
   ];
 }

@@ -74,7 +74,16 @@ export interface SecureBucketProps {
   readonly logDeliverySourceBucketArns?: string[];
   readonly lifecycle?: LifecycleProps;
   readonly objectLock?: ObjectLockProps;
+  /** Cross-region replication to a replica bucket with the same controls. */
   readonly replication?: ReplicationProps;
+  /**
+   * Why this data bucket keeps no replica (a relaxation of 164.308(a)(7)(ii)(A)/(B)): sets the tag
+   * `imgsec:replication-exempt` to the reason and names `replication` in `relaxedControls`; the
+   * gate then reports the bucket as WARN with the reason (IMGSEC-S3-011) instead of FAIL. Without
+   * either this or `replication`, a data bucket fails the gate. Refused with `replication`, on an
+   * access-log target, and when blank or not a valid S3 tag value.
+   */
+  readonly replicationExemptReason?: string;
   /** Deny any request not made over TLS (aws:SecureTransport false). Default true. */
   readonly attachDenyInsecureTransportPolicy?: boolean;
   /** Deny requests with TLS older than 1.2 (s3:TlsVersion). Default true. */
@@ -88,6 +97,20 @@ export interface SecureBucketProps {
   readonly tags?: Record<string, string>;
 }
 
+/** The tag whose value says why a data bucket keeps no replica (read by IMGSEC-S3-011). */
+export const REPLICATION_EXEMPT_TAG = "imgsec:replication-exempt";
+
+/** Characters S3 accepts in a tag value (letters, digits, spaces and + - = . _ : / @), at most 256. */
+const TAG_VALUE = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]{1,256}$/u;
+
+/** Why a replication exemption reason is refused, or undefined when it is fine. */
+export function replicationExemptReasonProblem(reason: string): string | undefined {
+  if (reason.trim() === "") return "must say why the bucket keeps no replica";
+  if (!TAG_VALUE.test(reason))
+    return "must be at most 256 letters, digits, spaces or + - = . _ : / @ (an S3 tag value)";
+  return undefined;
+}
+
 const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
@@ -95,7 +118,8 @@ const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * (e)(1)): SSE-KMS with a bucket key, versioning, all public access blocked, ACLs disabled, a
  * TLS-only bucket policy that also refuses uploads without the right key, server access logging,
  * a lifecycle, and optional Object Lock and cross-region replication. A relaxed control is named
- * in `relaxedControls` and in the `imgsec:relaxed` tag, so the stack summary and checks report it.
+ * in `relaxedControls` and in the `imgsec:relaxed` tag, so the stack summary and checks report it;
+ * a data bucket that keeps no replica says why (`replicationExemptReason`).
  */
 export class SecureBucket extends Construct {
   public readonly bucket: S3Bucket;
@@ -124,6 +148,16 @@ export class SecureBucket extends Construct {
         `bucket "${id}": the access-log target must not log to another bucket (it would loop or scatter logs)`,
       );
     }
+    const exemptReason = props.replicationExemptReason;
+    if (exemptReason !== undefined) {
+      const problem = props.replication
+        ? "is for a bucket without replication, and this one replicates"
+        : role !== "data"
+          ? "is for a data bucket (an access-log target needs no replica)"
+          : replicationExemptReasonProblem(exemptReason);
+      if (problem)
+        throw new ImgsecConfigError(`bucket "${id}": replicationExemptReason ${problem}`);
+    }
     if (props.replication && props.replication.region === props.region) {
       throw new ImgsecConfigError(
         `bucket "${id}": replication region must differ from the bucket's region (${props.region})`,
@@ -146,8 +180,11 @@ export class SecureBucket extends Construct {
     const denyWrongKey =
       role === "data" && relaxed("deny-incorrect-kms-key", props.attachDenyIncorrectKmsKey);
 
+    if (exemptReason !== undefined) this.relaxedControls.push("replication");
+
     const tags: Record<string, string> = { ...props.tags };
     if (this.relaxedControls.length > 0) tags["imgsec:relaxed"] = this.relaxedControls.join(" ");
+    if (exemptReason !== undefined) tags[REPLICATION_EXEMPT_TAG] = exemptReason.trim();
 
     this.bucketName = props.bucketName;
     this.bucket = new S3Bucket(this, "bucket", {
@@ -327,7 +364,9 @@ export class SecureBucket extends Construct {
           targetBucketName: rep.accessLogsTargetBucketName,
           targetPrefix: `${id}-replica/`,
         },
+        // The replica is the copy: it needs neither replication nor an exemption.
         replication: undefined,
+        replicationExemptReason: undefined,
         additionalPolicyStatements: [],
       });
       this.addReplication(props, rep, versioning);

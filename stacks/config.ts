@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ImgsecConfigError, formatZodError } from "../modules/errors";
-import { DEFAULT_LIFECYCLE } from "../modules/secure-bucket";
+import { DEFAULT_LIFECYCLE, replicationExemptReasonProblem } from "../modules/secure-bucket";
 import { DEFAULT_LOG_RETENTION_DAYS } from "../modules/monitoring";
 
 const REGION = z
@@ -33,8 +33,28 @@ export const EnvironmentSchema = z.strictObject({
       retentionDays: z.number().int().default(2192),
     })
     .default({ mode: "COMPLIANCE", retentionDays: 2192 }),
+  /**
+   * Cross-region replication of the PHI buckets. Off unless enabled (a copy in a region nobody
+   * chose could breach data residency), and then the gate fails the buckets (IMGSEC-S3-011) unless
+   * `exemptReason` says why this environment keeps no replica: it is tagged on each bucket and
+   * reported as a relaxed control and as a warning in every check.
+   */
   replication: z
-    .strictObject({ enabled: z.boolean().default(false), region: REGION.default("us-west-2") })
+    .strictObject({
+      enabled: z.boolean().default(false),
+      region: REGION.default("us-west-2"),
+      exemptReason: z
+        .string()
+        .superRefine((reason, ctx) => {
+          const problem = replicationExemptReasonProblem(reason);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .optional(),
+    })
+    .refine((r) => !(r.enabled && r.exemptReason !== undefined), {
+      message: "exemptReason is for an environment that does not replicate; remove one of them",
+      path: ["exemptReason"],
+    })
     .default({ enabled: false, region: "us-west-2" }),
   kmsDeletionWindowDays: z.number().int().default(30),
   alarmEmails: z.array(z.string()).default([]),
@@ -91,9 +111,14 @@ export const AppConfigSchema = z.strictObject({
   ),
 });
 
-/** The built-in environments: both strict; prod also replicates to a second region. */
+/** Why the built-in dev environment keeps no replica (an S3 tag value: no commas). */
+export const DEV_REPLICATION_EXEMPT_REASON =
+  "development environment: test data that can be reloaded from its source needs no disaster recovery copy";
+
+/** The built-in environments: both strict but for one named relaxation, dev keeps no replica;
+ * prod replicates to a second region. */
 export const DEFAULT_ENVIRONMENTS: Record<string, EnvironmentInput> = {
-  dev: {},
+  dev: { replication: { enabled: false, exemptReason: DEV_REPLICATION_EXEMPT_REASON } },
   prod: { replication: { enabled: true, region: "us-west-2" } },
 };
 

@@ -120,6 +120,7 @@ export class ImagingPipelineStack extends TerraformStack {
           kmsKeyArn: replicaSite.key.arn,
           accessLogsTargetBucketName: replicaSite.accessLogs.bucket.id,
         },
+        replicationExemptReason: replicaSite ? undefined : config.replication.exemptReason,
         ...extra,
       });
     const raw = dataBucket("raw");

@@ -13,7 +13,8 @@ export type LoadedPolicy = ReturnType<typeof loadPolicySync>;
 export interface RawResult {
   package: string;
   resource: string;
-  status: "PASS" | "FAIL" | "UNKNOWN";
+  /** WARN: a rule's named, reported relaxation (an exemption whose tag gives the reason). */
+  status: "PASS" | "FAIL" | "UNKNOWN" | "WARN";
   message: string;
 }
 

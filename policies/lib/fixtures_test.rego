@@ -53,7 +53,7 @@ stack(resources) := {
 		"kms_min_deletion_window_days": 7,
 		"kms_recommended_deletion_window_days": 30,
 		"lambda_require_vpc": false,
-		"require_replication": false,
+		"require_replication": true,
 	},
 	"resources": {r.address: object.union(r, {"referenced_by": _inbound(r, resources)}) | some r in resources},
 	"by_type": {s.type: [r.address | some r in resources; r.type == s.type] | some s in resources},

@@ -20,6 +20,11 @@ fail(r, message) := {"resource": r.address, "status": "FAIL", "message": message
 # attribute. The gate fails on it by default (`imgsec check --unknown fail`).
 unknown(r, message) := {"resource": r.address, "status": "UNKNOWN", "message": message}
 
+# A named, reported relaxation: a control the configuration turns off on purpose and says why (an
+# exemption tag whose value is the reason). Listed and counted in every run, never failing the
+# gate; the message names the exemption and its reason (IMGSEC-S3-011's exempt buckets).
+warn(r, message) := {"resource": r.address, "status": "WARN", "message": message}
+
 # The marker the normalizer writes for every unknown part of a value (policies/engine/normalize.ts).
 unknown_marker := "${?}"
 

@@ -40,3 +40,19 @@ tag(r, key) := object.get(t, key, null) if {
 	t := object.get(r.values, "tags_all", null)
 	is_object(t)
 } else := null
+
+# An exemption tag on r (`imgsec:rotation-exempt`, `imgsec:replication-exempt`), whose value is
+# the reason: "exempt" (the value holds a reason), "invalid" (present without one: no exemption),
+# "unknown" (the tag or the tags are unknown), or "none".
+exemption(r, key) := "none" if {
+	tag(r, key) == null
+} else := "unknown" if {
+	data.imgsec.lib.is_unknown(tag(r, key))
+} else := "exempt" if {
+	reason := tag(r, key)
+	is_string(reason)
+	trim_space(reason) != ""
+} else := "invalid"
+
+# The reason an exempt resource gives.
+exemption_reason(r, key) := trim_space(tag(r, key))

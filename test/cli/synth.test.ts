@@ -32,7 +32,7 @@ describe("imgsec synth", () => {
     expect(r.stdout).toMatch(
       /CloudTrail {2}imgsec-prod-audit-trail: multi-region, log file validation, KMS, S3 data events on 6 buckets/,
     );
-    expect(r.stdout).toMatch(/Alarms {6}6 alarms, 6 notify the SNS topic/);
+    expect(r.stdout).toMatch(/Alarms {6}13 alarms, 13 notify the SNS topic/);
     expect(r.stdout).toContain("Relaxed     none (strict defaults)");
     expect(r.stdout.split("\n").length).toBeLessThan(40);
   });

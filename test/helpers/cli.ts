@@ -20,6 +20,8 @@ export function runCli(
     env: { ...process.env, ...opts.env },
     encoding: "utf8",
     timeout: 120_000,
+    // A gate's JSON over 1,000+ resources runs past spawnSync's 1 MiB default.
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

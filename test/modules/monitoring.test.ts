@@ -17,6 +17,13 @@ const EXPECTED_ALARMS = [
   "BucketPolicyChanges",
   "CloudTrailChanges",
   "RootAccountUsage",
+  "ConsoleSignInFailures",
+  "IamPolicyChanges",
+  "SecurityGroupChanges",
+  "NetworkAclChanges",
+  "NetworkGatewayChanges",
+  "RouteTableChanges",
+  "VpcChanges",
 ];
 
 describe("Monitoring", () => {
@@ -88,6 +95,29 @@ describe("Monitoring", () => {
     expect(pattern("CloudTrailChanges")).toContain('"StopLogging"');
     expect(pattern("RootAccountUsage")).toContain('$.userIdentity.type = "Root"');
     expect(pattern("UnauthorizedApiCalls")).toContain('"AccessDenied*"');
+    expect(pattern("ConsoleSignInFailures")).toBe(
+      '{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }',
+    );
+  });
+
+  // The CIS classes that are a list of event names: each filter is exactly "any of these events".
+  test.each<[string, string[]]>([
+    ["IamPolicyChanges", ["PutRolePolicy", "CreatePolicyVersion", "DetachGroupPolicy"]],
+    ["SecurityGroupChanges", ["AuthorizeSecurityGroupIngress", "DeleteSecurityGroup"]],
+    ["NetworkAclChanges", ["CreateNetworkAclEntry", "ReplaceNetworkAclAssociation"]],
+    ["NetworkGatewayChanges", ["CreateCustomerGateway", "DetachInternetGateway"]],
+    ["RouteTableChanges", ["CreateRoute", "DisassociateRouteTable"]],
+    ["VpcChanges", ["ModifyVpcAttribute", "AcceptVpcPeeringConnection", "EnableVpcClassicLink"]],
+  ])("%s matches any of its events, and only by event name", (name, some) => {
+    const filter = resources(tf, "aws_cloudwatch_log_metric_filter").find(
+      (f) => f.metric_transformation.name === name,
+    ) as Block;
+    const terms = String(filter.pattern)
+      .replace(/^\{ | \}$/g, "")
+      .split(" || ");
+    for (const t of terms) expect(t).toMatch(/^\(\$\.eventName = "[A-Za-z]+"\)$/);
+    for (const e of some) expect(terms).toContain(`($.eventName = "${e}")`);
+    expect(new Set(terms).size).toBe(terms.length);
   });
 
   test("the SNS topic is KMS-encrypted and accepts only this account's alarms over TLS", () => {

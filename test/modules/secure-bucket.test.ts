@@ -1,4 +1,8 @@
-import { SecureBucket, SecureBucketProps } from "../../modules/secure-bucket";
+import {
+  REPLICATION_EXEMPT_TAG,
+  SecureBucket,
+  SecureBucketProps,
+} from "../../modules/secure-bucket";
 import { Block, COMMON, only, resources, statement, statements, synthJson } from "../helpers/tf";
 
 const KEY = "arn:aws:kms:us-east-1:111122223333:key/abc";
@@ -42,10 +46,12 @@ describe("SecureBucket defaults", () => {
     );
   });
 
-  test("is never force-destroyed and carries no relaxed tag", () => {
+  test("is never force-destroyed and carries no relaxed or exemption tag", () => {
     const b = only(tf, "aws_s3_bucket");
     expect(b.force_destroy).toBe(false);
     expect(b.tags?.["imgsec:relaxed"]).toBeUndefined();
+    // No replication and no reason: the gate fails it (IMGSEC-S3-011) until one is given.
+    expect(b.tags?.[REPLICATION_EXEMPT_TAG]).toBeUndefined();
   });
 
   test("logs server access to the log bucket under a per-bucket prefix", () => {
@@ -170,6 +176,9 @@ describe("SecureBucket options", () => {
     test("creates a replica bucket in the second region with the same controls", () => {
       const replica = byName("phi-raw-replica");
       expect(replica.region).toBe("us-west-2");
+      // Neither the source nor its copy is exempt from replication.
+      for (const b of resources(tf, "aws_s3_bucket"))
+        expect(b.tags?.[REPLICATION_EXEMPT_TAG]).toBeUndefined();
       expect(replica.object_lock_enabled).toBe(true);
       const replicaRef = (type: string) =>
         resources(tf, type).find((r) =>
@@ -272,6 +281,85 @@ describe("SecureBucket options", () => {
     );
     const sids = statements(only(tf, "aws_s3_bucket_policy").policy).map((s) => s.Sid);
     expect(sids).toEqual(["DenyInsecureTransport", "DenyUploadsWithoutSseKms"]);
+  });
+});
+
+describe("SecureBucket without a replica, explicitly", () => {
+  const REASON = "development environment: test data reloadable from its source";
+
+  test("names the reason in the imgsec:replication-exempt tag and replication as relaxed", () => {
+    let bucket: SecureBucket | undefined;
+    const tf = synthJson((s) => {
+      bucket = new SecureBucket(s, "raw", {
+        ...BASE,
+        attachRequireLatestTlsPolicy: false,
+        replicationExemptReason: `  ${REASON} `,
+        tags: { team: "imaging" },
+      });
+    });
+    expect(bucket?.relaxedControls).toEqual(["require-tls-1.2", "replication"]);
+    expect(only(tf, "aws_s3_bucket").tags).toEqual({
+      team: "imaging",
+      "imgsec:relaxed": "require-tls-1.2 replication",
+      [REPLICATION_EXEMPT_TAG]: REASON,
+    });
+    expect(resources(tf, "aws_s3_bucket_replication_configuration")).toHaveLength(0);
+  });
+
+  test.each<[string, Partial<SecureBucketProps>, RegExp]>([
+    [
+      "a blank reason",
+      { replicationExemptReason: "  " },
+      /^bucket "raw": replicationExemptReason must say why the bucket keeps no replica$/,
+    ],
+    [
+      "a reason S3 cannot hold in a tag value (a comma)",
+      { replicationExemptReason: "dev, no replica" },
+      /^bucket "raw": replicationExemptReason must be at most 256 letters, digits, spaces or/,
+    ],
+    [
+      "a reason longer than a tag value",
+      { replicationExemptReason: "a".repeat(257) },
+      /replicationExemptReason must be at most 256/,
+    ],
+    [
+      "a reason on a bucket that replicates",
+      {
+        replicationExemptReason: REASON,
+        replication: {
+          region: "us-west-2",
+          bucketName: "phi-raw-replica",
+          kmsKeyArn: KEY,
+          accessLogsTargetBucketName: "logs-west",
+        },
+      },
+      /^bucket "raw": replicationExemptReason is for a bucket without replication, and this one replicates$/,
+    ],
+  ])("refuses %s", (_what, bad, message) => {
+    expect(() => synthBucket(bad)).toThrow(message);
+  });
+
+  test("refuses a reason on an access-log target, which needs no replica", () => {
+    expect(() =>
+      synthJson(
+        (s) =>
+          new SecureBucket(s, "logs", {
+            ...COMMON,
+            bucketName: "phi-logs",
+            role: "access-log-target",
+            replicationExemptReason: REASON,
+          }),
+      ),
+    ).toThrow(/^bucket "logs": replicationExemptReason is for a data bucket/);
+  });
+
+  test("accepts the longest reason a tag holds, in any script", () => {
+    const tags = (reason: string) =>
+      only(synthBucket({ replicationExemptReason: reason }), "aws_s3_bucket").tags;
+    expect(tags("é".repeat(256))[REPLICATION_EXEMPT_TAG]).toBe("é".repeat(256));
+    expect(tags("dev: see SEC-123 / risk@example.org + 2027")[REPLICATION_EXEMPT_TAG]).toBe(
+      "dev: see SEC-123 / risk@example.org + 2027",
+    );
   });
 });
 

@@ -2,12 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../stacks/app";
-import { resolveEnvironments } from "../../stacks/config";
+import { DEV_REPLICATION_EXEMPT_REASON, resolveEnvironments } from "../../stacks/config";
 import { CheckResult } from "../../handlers/results/result";
 import { DeploymentGate, Params, defaultParams } from "../../policies/engine/engine";
 import { normalizeDocument } from "../../policies/engine/normalize";
 import { FIXTURE_EVALUATION_DATE, pipelineFixture } from "./pipeline-fixture";
-import { Mutation, Tf } from "./mutations/types";
+import { Mutation, Tf, findResource } from "./mutations/types";
 
 // Every mutations/*.ts file (but types.ts) exports `mutations: Mutation[]`.
 const dir = join(__dirname, "mutations");
@@ -42,25 +42,17 @@ const TODAY = new Date().toISOString().slice(0, 10);
 
 /** Warnings the project's stacks may carry: named, reported relaxations (IMGSEC-SM-003, a secret
  * exempt from rotation with its reason: the pseudonymization key; IMGSEC-IAM-007, the pipeline's
- * role-bound inline policies, inline on purpose). A mutation that adds an inline policy gets this
- * warning too, which is not the mutation's failure. */
-const RELAXATIONS = new Set(["IMGSEC-SM-003", "IMGSEC-IAM-007"]);
+ * role-bound inline policies, inline on purpose; IMGSEC-S3-011, a PHI bucket exempt from
+ * replication with its reason: imgsec-dev's). A mutation that adds an inline policy gets the
+ * IAM-007 warning too, which is not the mutation's failure. */
+const RELAXATIONS = new Set(["IMGSEC-SM-003", "IMGSEC-IAM-007", "IMGSEC-S3-011"]);
 
-/**
- * IMGSEC-CW-004 (a warning) on the project's trail: the CIS classes modules/monitoring.ts has no
- * metric filter and alarm for (its securityAlarms list covers unauthorized API calls, root use, KMS
- * key disabling, CloudTrail changes and bucket policy changes). Adding them to securityAlarms
- * empties this list, and this test then says so.
- */
-const MONITORING_GAPS = [
-  "console sign-in failures",
-  "IAM policy changes",
-  "security group changes",
-  "network ACL changes",
-  "network gateway changes",
-  "route table changes",
-  "VPC changes",
-].map((c) => `no metric filter on the trail's log group matches the CIS pattern for ${c}`);
+/** The PHI buckets of a project stack (replicas are copies, judged through their source). */
+const PHI_BUCKETS = [
+  expect.stringMatching(/^aws_s3_bucket\.audit_bucket_/),
+  expect.stringMatching(/^aws_s3_bucket\.processed_bucket_/),
+  expect.stringMatching(/^aws_s3_bucket\.raw_bucket_/),
+];
 
 const describeResult = (r: CheckResult) => `${r.status} ${r.rule} ${r.resource}: ${r.message}`;
 const isFailing = (r: CheckResult) => r.status === "FAIL" || r.status === "WARN";
@@ -73,7 +65,6 @@ describe("the project's own stacks", () => {
       const bad = results
         .filter((r) => r.status !== "PASS")
         .filter((r) => !(r.status === "WARN" && RELAXATIONS.has(r.rule)))
-        .filter((r) => !(r.status === "WARN" && r.rule === "IMGSEC-CW-004"))
         .map(describeResult);
       expect(bad).toEqual([]);
       expect(results.length).toBeGreaterThan(0);
@@ -81,35 +72,68 @@ describe("the project's own stacks", () => {
   );
 
   test.each(["imgsec-dev", "imgsec-prod"])(
-    "%s: IMGSEC-CW-004 warns exactly of the CIS classes the Monitoring module has no alarm for",
+    "%s: IMGSEC-CW-004 passes: the Monitoring module alarms on every CIS event class",
     (name) => {
       const cw004 = check(name, stackJson(name)).filter((r) => r.rule === "IMGSEC-CW-004");
-      expect(cw004.map((r) => r.status)).toEqual(MONITORING_GAPS.map(() => "WARN"));
-      expect(cw004.map((r) => r.message).sort()).toEqual([...MONITORING_GAPS].sort());
+      expect(cw004.map((r) => `${r.status} ${r.message}`)).toEqual([
+        "PASS the trail's log group has a metric filter and a notifying alarm for every CIS event class",
+      ]);
+      expect(cw004[0].resource).toMatch(/^aws_cloudtrail\.audit-trail_/);
     },
   );
 
-  test("imgsec-prod replicates every PHI bucket: it passes IMGSEC-S3-011 with require_replication", () => {
-    const results = check("imgsec-prod", stackJson("imgsec-prod"), { require_replication: true });
-    const s3011 = results.filter((r) => r.rule === "IMGSEC-S3-011");
+  test("imgsec-prod replicates every PHI bucket: it passes IMGSEC-S3-011 with the shipped params", () => {
+    expect(defaultParams().require_replication).toBe(true);
+    const s3011 = check("imgsec-prod", stackJson("imgsec-prod")).filter(
+      (r) => r.rule === "IMGSEC-S3-011",
+    );
     expect(s3011.map((r) => r.status)).toEqual(["PASS", "PASS", "PASS"]);
-    expect(s3011.map((r) => r.resource).sort()).toEqual([
-      expect.stringMatching(/^aws_s3_bucket\.audit_bucket_/),
-      expect.stringMatching(/^aws_s3_bucket\.processed_bucket_/),
-      expect.stringMatching(/^aws_s3_bucket\.raw_bucket_/),
+    expect(s3011.map((r) => r.resource).sort()).toEqual(PHI_BUCKETS);
+    for (const r of s3011) expect(r.message).toMatch(/^replicates to aws_s3_bucket\.\w+_replica_/);
+  });
+
+  test("imgsec-dev keeps no replica, explicitly: IMGSEC-S3-011 warns on each PHI bucket with the reason", () => {
+    const tf = stackJson("imgsec-dev");
+    const s3011 = (t: Tf, params: Params = {}) =>
+      check("imgsec-dev", t, params).filter((r) => r.rule === "IMGSEC-S3-011");
+    const warned = s3011(tf);
+    expect(warned.map((r) => r.status)).toEqual(["WARN", "WARN", "WARN"]);
+    expect(warned.map((r) => r.resource).sort()).toEqual(PHI_BUCKETS);
+    for (const r of warned) {
+      expect(r.message).toBe(
+        `no replication: exempt (tag imgsec:replication-exempt): ${DEV_REPLICATION_EXEMPT_REASON}`,
+      );
+    }
+    // Reported whether or not a gate requires replication.
+    expect(s3011(tf, { require_replication: false }).map((r) => r.status)).toEqual([
+      "WARN",
+      "WARN",
+      "WARN",
     ]);
-    // imgsec-dev keeps no replica (stacks/config.ts): the shipped params do not require one.
-    const dev = check("imgsec-dev", stackJson("imgsec-dev"), { require_replication: true });
+
+    // The raw bucket's tag, changed three ways; the other two buckets stay exempt.
+    const raw = (edit: (tags: Tf) => void) => {
+      const t = stackJson("imgsec-dev");
+      edit(findResource(t, "aws_s3_bucket", "raw_bucket_").tags);
+      return s3011(t).map((r) => `${r.status} ${r.resource.replace(/_[0-9A-F]{8}$/, "")}`);
+    };
+    expect(raw((tags) => delete tags["imgsec:replication-exempt"])).toEqual([
+      "WARN aws_s3_bucket.audit_bucket",
+      "WARN aws_s3_bucket.processed_bucket",
+      "FAIL aws_s3_bucket.raw_bucket",
+    ]);
+    expect(raw((tags) => (tags["imgsec:replication-exempt"] = " "))).toEqual([
+      "WARN aws_s3_bucket.audit_bucket",
+      "WARN aws_s3_bucket.processed_bucket",
+      "FAIL aws_s3_bucket.raw_bucket",
+    ]);
     expect(
-      dev.filter((r) => r.rule === "IMGSEC-S3-011").map((r) => `${r.status} ${r.resource}`),
+      raw((tags) => (tags["imgsec:replication-exempt"] = "${var.replication_reason}")),
     ).toEqual([
-      expect.stringMatching(/^FAIL aws_s3_bucket\./),
-      expect.stringMatching(/^FAIL aws_s3_bucket\./),
-      expect.stringMatching(/^FAIL aws_s3_bucket\./),
+      "WARN aws_s3_bucket.audit_bucket",
+      "WARN aws_s3_bucket.processed_bucket",
+      "UNKNOWN aws_s3_bucket.raw_bucket",
     ]);
-    expect(
-      check("imgsec-dev", stackJson("imgsec-dev")).some((r) => r.rule === "IMGSEC-S3-011"),
-    ).toBe(false);
   });
 
   test("every rule that applies to a resource type in the stacks reports PASS evidence", () => {

@@ -8,10 +8,17 @@ import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
 import { ImagingPipelineStack, PIPELINE_HANDLER_ENTRY } from "../../stacks/imaging-pipeline-stack";
 import { DeploymentGate, Params, defaultParams } from "../../policies/engine/engine";
 import { normalizeDocument } from "../../policies/engine/normalize";
-import { EnvironmentInput, loadConfigFile, resolveEnvironments } from "../../stacks/config";
+import {
+  DEFAULT_ENVIRONMENTS,
+  DEV_REPLICATION_EXEMPT_REASON,
+  EnvironmentInput,
+  loadConfigFile,
+  resolveEnvironments,
+} from "../../stacks/config";
 import { Block, SAMPLE_BUCKET, resources, statement } from "../helpers/tf";
 import { formatSummary, summarizeStack } from "../../stacks/summary";
-import { SecureBucket } from "../../modules/secure-bucket";
+import { REPLICATION_EXEMPT_TAG, SecureBucket } from "../../modules/secure-bucket";
+import { KEYS_SECRET_ROTATION_EXEMPTION } from "../../modules/pipeline";
 
 /** The pipeline function's stand-in entry point until handlers/process-object.ts exists. */
 const HANDLER_FIXTURE = "test/modules/fixtures/pipeline-handler.ts";
@@ -147,13 +154,13 @@ describe("dev stack (all defaults)", () => {
     ).toMatch(/trail\/imgsec-dev-audit-trail$/);
   });
 
-  test("log groups are encrypted with the PHI key and kept six years; six security and five pipeline alarms notify the topic", () => {
+  test("log groups are encrypted with the PHI key and kept six years; thirteen security and five pipeline alarms notify the topic", () => {
     for (const g of resources(tf, "aws_cloudwatch_log_group")) {
       expect(g.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
       expect(g.retention_in_days).toBe(2192);
     }
     const alarms = resources(tf, "aws_cloudwatch_metric_alarm");
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(18);
     const topic = `\${aws_sns_topic.${Object.keys(tf.resource.aws_sns_topic)[0]}.arn}`;
     for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
     expect((Object.values(tf.resource.aws_sns_topic)[0] as Block).kms_master_key_id).toMatch(
@@ -161,8 +168,57 @@ describe("dev stack (all defaults)", () => {
     );
   });
 
-  test("no replication in dev", () => {
+  test("no replication, and no exemption either: the strict default the gate fails until one is chosen", () => {
     expect(resources(tf, "aws_s3_bucket_replication_configuration")).toHaveLength(0);
+    for (const b of resources(tf, "aws_s3_bucket"))
+      expect(b.tags?.[REPLICATION_EXEMPT_TAG]).toBeUndefined();
+  });
+});
+
+describe("the built-in dev stack keeps no replica, explicitly", () => {
+  const { tf } = synthEnv("dev", DEFAULT_ENVIRONMENTS.dev);
+
+  test("each PHI bucket says why in imgsec:replication-exempt and names replication as relaxed", () => {
+    expect(resources(tf, "aws_s3_bucket_replication_configuration")).toHaveLength(0);
+    const tagged = Object.entries(tf.resource.aws_s3_bucket as Record<string, Block>)
+      .map(([id, b]) => [id.replace(/_bucket_[0-9A-F]{8}$/, ""), b.tags] as const)
+      .sort(([a], [b]) => a.localeCompare(b));
+    expect(tagged).toEqual([
+      ["access-logs", {}],
+      [
+        "audit",
+        {
+          "imgsec:relaxed": "replication",
+          [REPLICATION_EXEMPT_TAG]: DEV_REPLICATION_EXEMPT_REASON,
+        },
+      ],
+      [
+        "processed",
+        {
+          "imgsec:relaxed": "replication",
+          [REPLICATION_EXEMPT_TAG]: DEV_REPLICATION_EXEMPT_REASON,
+        },
+      ],
+      [
+        "raw",
+        {
+          "imgsec:relaxed": "replication",
+          [REPLICATION_EXEMPT_TAG]: DEV_REPLICATION_EXEMPT_REASON,
+        },
+      ],
+    ]);
+  });
+
+  test("the synth summary lists replication as relaxed on each PHI bucket", () => {
+    const summary = summarizeStack("imgsec-dev", "f", tf);
+    expect(summary.relaxed).toEqual([
+      "audit: replication",
+      "processed: replication",
+      "raw: replication",
+    ]);
+    expect(formatSummary(summary)).toContain(
+      "Relaxed     audit: replication; processed: replication; raw: replication",
+    );
   });
 });
 
@@ -230,10 +286,12 @@ describe("configuration", () => {
   test("built-in environments are dev and prod, strict, prod replicated", () => {
     const envs = resolveEnvironments();
     expect(envs.map((e) => e.name)).toEqual(["dev", "prod"]);
-    expect(envs[0]).toMatchObject({
-      namePrefix: "imgsec-dev",
-      logRetentionDays: 2192,
-      replication: { enabled: false },
+    expect(envs[0]).toMatchObject({ namePrefix: "imgsec-dev", logRetentionDays: 2192 });
+    // dev's one relaxation, named with its reason.
+    expect(envs[0].replication).toEqual({
+      enabled: false,
+      region: "us-west-2",
+      exemptReason: DEV_REPLICATION_EXEMPT_REASON,
     });
     expect(envs[1].replication).toEqual({ enabled: true, region: "us-west-2" });
     expect(envs[0].auditObjectLock).toEqual({ mode: "COMPLIANCE", retentionDays: 2192 });
@@ -253,6 +311,21 @@ describe("configuration", () => {
       /namePrefix/,
     ],
     ["a non-integer retention", { logRetentionDays: 365.5 }, /logRetentionDays/],
+    [
+      "a replication exemption on an environment that replicates",
+      { replication: { enabled: true, exemptReason: "dev" } },
+      /configuration: environments\.x\.replication\.exemptReason: exemptReason is for an environment that does not replicate/,
+    ],
+    [
+      "a blank replication exemption",
+      { replication: { exemptReason: " " } },
+      /environments\.x\.replication\.exemptReason: must say why the bucket keeps no replica/,
+    ],
+    [
+      "a replication exemption S3 cannot tag (a comma)",
+      { replication: { exemptReason: "dev, no copy" } },
+      /environments\.x\.replication\.exemptReason: must be at most 256 letters/,
+    ],
   ])("refuses %s", (_what, input, message) => {
     expect(() => resolveEnvironments({ x: input as EnvironmentInput })).toThrow(message);
   });
@@ -422,7 +495,7 @@ describe("the pipeline in the stack", () => {
       "KMS key     alias/imgsec-dev-audit-signing [us-east-1]: asymmetric ECC_NIST_P256",
     );
     expect(text).toMatch(
-      /Alarms {6}6 alarms, 6 notify the SNS topic .*, and 5 pipeline alarms, 5 notify it/,
+      /Alarms {6}13 alarms, 13 notify the SNS topic .*, and 5 pipeline alarms, 5 notify it/,
     );
     expect(text).toContain("Relaxed     none (strict defaults)");
   });
@@ -430,36 +503,82 @@ describe("the pipeline in the stack", () => {
 
 describe("the deployment gate on the stack with its pipeline", () => {
   const gate = DeploymentGate.load();
-  const check = (name: string, input: EnvironmentInput, params: Params = {}) => {
+  /** The synthesized stack and the gate's results on it. */
+  const synthAndCheck = (name: string, input: EnvironmentInput, params: Params = {}) => {
     const { tf } = synthEnv(name, input);
-    return gate.evaluate(normalizeDocument(tf, `${name}.json`, `imgsec-${name}`), {
+    const results = gate.evaluate(normalizeDocument(tf, `${name}.json`, `imgsec-${name}`), {
       ...defaultParams(),
       // As `imgsec check` runs it: runtime deprecation is judged against today.
       evaluation_date: new Date().toISOString().slice(0, 10),
       ...params,
     });
+    return { tf, results };
   };
+  const check = (name: string, input: EnvironmentInput, params: Params = {}) =>
+    synthAndCheck(name, input, params).results;
   const problems = (results: ReturnType<typeof check>) =>
     results
       .filter((r) => r.status === "FAIL" || r.status === "UNKNOWN")
       .map((r) => `${r.status} ${r.rule} ${r.resource}: ${r.message}`);
-  /** The one warning a rule may give by design: the keys secret's rotation exemption. */
-  const warnings = (results: ReturnType<typeof check>) =>
-    results
-      .filter((r) => r.status === "WARN")
-      .filter((r) => !/^aws_secretsmanager_secret\.pipeline_keys-secret_/.test(r.resource))
+  const warned = (results: ReturnType<typeof check>, rule: string) =>
+    results.filter((r) => r.status === "WARN" && r.rule === rule);
+  /**
+   * The warnings rules give by design, each checked to be exactly that: the keys secret's rotation
+   * exemption with its reason (IMGSEC-SM-003); every inline role policy, inline on purpose
+   * (IMGSEC-IAM-007); and where the environment keeps no replica, each PHI bucket's exemption with
+   * its reason (IMGSEC-S3-011). Anything else is returned.
+   */
+  const unexpectedWarnings = (results: ReturnType<typeof check>, tf: Block, exempt: boolean) => {
+    const designed = (r: (typeof results)[number]) =>
+      (r.rule === "IMGSEC-SM-003" &&
+        /^aws_secretsmanager_secret\.pipeline_keys-secret_/.test(r.resource) &&
+        r.message.endsWith(`: ${KEYS_SECRET_ROTATION_EXEMPTION}`)) ||
+      (r.rule === "IMGSEC-IAM-007" && r.resource.startsWith("aws_iam_role_policy.")) ||
+      (exempt &&
+        r.rule === "IMGSEC-S3-011" &&
+        r.message ===
+          `no replication: exempt (tag ${REPLICATION_EXEMPT_TAG}): ${DEV_REPLICATION_EXEMPT_REASON}`);
+    // Each designed warning is there, once per resource it names.
+    expect(warned(results, "IMGSEC-SM-003")).toHaveLength(1);
+    expect(
+      warned(results, "IMGSEC-IAM-007")
+        .map((r) => r.resource)
+        .sort(),
+    ).toEqual(
+      Object.keys(tf.resource.aws_iam_role_policy)
+        .map((id) => `aws_iam_role_policy.${id}`)
+        .sort(),
+    );
+    expect(
+      warned(results, "IMGSEC-S3-011").map((r) => r.resource.replace(/_[0-9A-F]{8}$/, "")),
+    ).toEqual(
+      exempt
+        ? [
+            "aws_s3_bucket.audit_bucket",
+            "aws_s3_bucket.processed_bucket",
+            "aws_s3_bucket.raw_bucket",
+          ]
+        : [],
+    );
+    return results
+      .filter((r) => r.status === "WARN" && !designed(r))
       .map((r) => `${r.rule} ${r.resource}: ${r.message}`);
+  };
 
   test.each<[string, EnvironmentInput, Params]>([
-    ["dev", {}, {}],
-    ["prod", { replication: { enabled: true, region: "us-west-2" } }, {}],
-    ["vpc", { pipeline: { vpc: { enabled: true } } }, { lambda_require_vpc: true }],
+    ["dev", DEFAULT_ENVIRONMENTS.dev, {}],
+    ["prod", DEFAULT_ENVIRONMENTS.prod, {}],
+    [
+      "vpc",
+      { ...DEFAULT_ENVIRONMENTS.dev, pipeline: { vpc: { enabled: true } } },
+      { lambda_require_vpc: true },
+    ],
   ])(
     "%s: zero failures and zero unknowns, with PASS evidence for the pipeline's resources",
     (name, input, params) => {
-      const results = check(name, input, params);
+      const { tf, results } = synthAndCheck(name, input, params);
       expect(problems(results)).toEqual([]);
-      expect(warnings(results)).toEqual([]);
+      expect(unexpectedWarnings(results, tf, !input.replication?.enabled)).toEqual([]);
       const passed = new Set(
         results.filter((r) => r.status === "PASS").map((r) => r.resource.split(".")[0]),
       );
@@ -471,4 +590,17 @@ describe("the deployment gate on the stack with its pipeline", () => {
       }
     },
   );
+
+  test("an environment that neither replicates nor says why fails IMGSEC-S3-011, and only that", () => {
+    const results = check("staging", {});
+    expect(problems(results).map((p) => p.replace(/_[0-9A-F]{8}:.*$/, ""))).toEqual([
+      "FAIL IMGSEC-S3-011 aws_s3_bucket.audit_bucket",
+      "FAIL IMGSEC-S3-011 aws_s3_bucket.processed_bucket",
+      "FAIL IMGSEC-S3-011 aws_s3_bucket.raw_bucket",
+    ]);
+    // Where the gate's parameters do not require replication, it has nothing to report.
+    const optional = check("staging", {}, { require_replication: false });
+    expect(problems(optional)).toEqual([]);
+    expect(optional.filter((r) => r.rule === "IMGSEC-S3-011")).toEqual([]);
+  });
 });

@@ -10,12 +10,16 @@
 #   for a source encrypted with SSE-KMS, the rule must replicate SSE-KMS objects
 #   (source_selection_criteria.sse_kms_encrypted_objects Enabled; S3 skips them otherwise) and name
 #   the key for the replicas (destination.encryption_configuration.replica_kms_key_id). A bucket
-#   without replication fails only when input.params.require_replication is true; the shipped
-#   params.json sets it false (see policies/README.md: imgsec's dev stack keeps no replica, its prod
-#   stack does), and the bucket then gets no result. UNKNOWN, never PASS: a status, destination,
+#   without replication fails while input.params.require_replication is true, as params.json ships
+#   it, unless it is explicitly exempt: a bucket that keeps no replica on purpose (imgsec's dev
+#   stack) carries the tag imgsec:replication-exempt whose value is the reason, and is reported as a
+#   WARN with that reason in every run (a named, reported relaxation, never a silent PASS). The tag
+#   without a reason is no exemption. With require_replication false, a bucket without replication
+#   gets no result unless it is exempt (still a WARN). UNKNOWN, never PASS: a status, destination,
 #   key or flag that is unknown; a destination bucket that is not in the stack (its versioning and
 #   encryption cannot be seen); the destination's versioning or encryption unknown; with
-#   require_replication, a replication configuration whose bucket is unknown (it may be this one).
+#   require_replication, on a bucket that does not replicate, the exemption tag unknown, or a
+#   replication configuration whose bucket is unknown (it may be this one).
 # custom:
 #   id: IMGSEC-S3-011
 #   severity: medium
@@ -38,14 +42,15 @@
 #     - replication_configuration.rules.source_selection_criteria.sse_kms_encrypted_objects.enabled
 #     - versioning_configuration.status
 #     - rule.apply_server_side_encryption_by_default.sse_algorithm
+#     - tags.imgsec:replication-exempt
 #   peers:
 #     - cdk-nag:HIPAA.Security-S3BucketReplicationEnabled
 #     - aws-config:s3-bucket-replication-enabled
 #   remediation: >-
-#     Add an aws_s3_bucket_replication_configuration with an Enabled rule whose destination is a
-#     versioned bucket with SSE-KMS default encryption (in another region), replicating SSE-KMS
-#     objects under destination.encryption_configuration.replica_kms_key_id (SecureBucket's
-#     `replication` option does all of this).
+#     Replicate the bucket with an aws_s3_bucket_replication_configuration: an Enabled rule to a
+#     versioned SSE-KMS bucket in another region, replicating SSE-KMS objects under
+#     destination.encryption_configuration.replica_kms_key_id (SecureBucket's replication option).
+#     A bucket that must keep no replica: tag it imgsec:replication-exempt = "<why>".
 package imgsec.rules.s3.replication
 
 import data.imgsec.lib
@@ -54,7 +59,11 @@ import data.imgsec.lib.s3
 import data.imgsec.rules.s3.sse_kms
 import data.imgsec.rules.s3.versioning
 
-_required if object.get(input.params, "require_replication", false) == true
+# Strict unless the params say otherwise: a missing parameter requires replication.
+_required if object.get(input.params, "require_replication", true) == true
+
+# The tag that exempts a bucket from replication; its value says why.
+exempt_tag := "imgsec:replication-exempt"
 
 _separate := "aws_s3_bucket_replication_configuration"
 
@@ -241,12 +250,39 @@ _source_kms(source) if {
 	_kms(a)
 }
 
-_failures(bucket) := {"no replication: no Enabled aws_s3_bucket_replication_configuration rule for the bucket"} if {
-	_required
+# Computed once per bucket, like _views.
+_exemption[bucket.address] := relations.exemption(bucket, exempt_tag) if {
+	some bucket in lib.resources_of("aws_s3_bucket")
+}
+
+# The bucket does not replicate: no Enabled rule, and no rule whose status is unknown.
+_not_replicating(bucket) if {
 	count(_enabled_views(bucket)) == 0
 	count(_status_unknowns(bucket)) == 0
+}
+
+_exempt(bucket) if {
+	_not_replicating(bucket)
+	_exemption[bucket.address] == "exempt"
+}
+
+_failures(bucket) := {_no_replication[_exemption[bucket.address]]} if {
+	_required
+	_not_replicating(bucket)
 	count(_unresolved_configurations) == 0
+	_exemption[bucket.address] in {"none", "invalid"}
 } else := {msg | some v in _views[bucket.address]; some msg in _view_failures(bucket, v)}
+
+_no_replication := {
+	"none": concat("", [
+		"no replication: no Enabled aws_s3_bucket_replication_configuration rule for the bucket, ",
+		"and no imgsec:replication-exempt tag saying why it keeps none",
+	]),
+	"invalid": concat("", [
+		"no replication, and the tag imgsec:replication-exempt gives no reason: ",
+		"an exemption must say why the bucket keeps no replica",
+	]),
+}
 
 _status_unknowns(bucket) := {msg |
 	some v in _views[bucket.address]
@@ -257,13 +293,22 @@ _status_unknowns(bucket) := {msg |
 # Replication configurations whose bucket is unknown: with require_replication, any bucket may be theirs.
 _unresolved_configurations := relations.unresolved(_separate, "bucket", "aws_s3_bucket")
 
-_unknowns(bucket) := ((_status_unknowns(bucket) | {msg |
+_unknowns(bucket) := (((_status_unknowns(bucket) | {msg |
 	_required
 	count(_enabled_views(bucket)) == 0
+	_exemption[bucket.address] != "exempt"
 	some r in _unresolved_configurations
 	msg := concat("", [
 		"bucket is unknown (not a literal) on ", r.address,
 		": cannot show whether it replicates this bucket",
+	])
+}) | {msg |
+	_required
+	_not_replicating(bucket)
+	_exemption[bucket.address] == "unknown"
+	msg := concat("", [
+		"tags.", exempt_tag, " is unknown (not a literal): ",
+		"cannot show whether the bucket is exempt from replication",
 	])
 }) | {msg |
 	some v in _enabled_views(bucket)
@@ -332,4 +377,15 @@ results contains lib.unknown(bucket, msg) if {
 	_judged(bucket)
 	count(_failures(bucket)) == 0
 	some msg in _unknowns(bucket)
+}
+
+# An exempt bucket that keeps no replica: reported with its reason in every run, whatever
+# require_replication says.
+results contains lib.warn(bucket, msg) if {
+	some bucket in _subjects
+	_exempt(bucket)
+	msg := concat("", [
+		"no replication: exempt (tag ", exempt_tag, "): ",
+		relations.exemption_reason(bucket, exempt_tag),
+	])
 }

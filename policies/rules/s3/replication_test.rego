@@ -38,7 +38,21 @@ configuration(r) := f.res_refs(
 
 stk(r) := f.stack(array.flatten([secure("raw"), secure("replica"), [configuration(r)]]))
 
-required(inp) := object.union(inp, {"params": object.union(inp.params, {"require_replication": true})})
+# The shipped params require replication; this turns the requirement off.
+optional(inp) := object.union(inp, {"params": object.union(inp.params, {"require_replication": false})})
+
+# Without the parameter at all, replication is required (strict by default).
+no_param(inp) := object.union(
+	object.remove(inp, ["params"]),
+	{"params": object.remove(inp.params, ["require_replication"])},
+)
+
+exempt(inp, bucket, reason) := object.union(inp, {"resources": {bucket: {"values": {"tags": {
+	"team": "imaging",
+	"imgsec:replication-exempt": reason,
+}}}}})
+
+dev_reason := "development environment: test data that can be reloaded from its source"
 
 status := f.statuses(replication.results, "aws_s3_bucket.raw")
 
@@ -46,10 +60,13 @@ messages contains r.message if some r in replication.results
 
 test_replication_to_secure_bucket_passes if {
 	status == {"PASS"} with input as stk(rule)
-	status == {"PASS"} with input as required(stk(rule))
+	status == {"PASS"} with input as optional(stk(rule))
 
 	# The replica is the copy: no result of its own.
-	f.statuses(replication.results, "aws_s3_bucket.replica") == set() with input as required(stk(rule))
+	f.statuses(replication.results, "aws_s3_bucket.replica") == set() with input as stk(rule)
+
+	# An exemption tag on a bucket that replicates anyway is not used: the replication is judged.
+	status == {"PASS"} with input as exempt(stk(rule), "aws_s3_bucket.raw", dev_reason)
 }
 
 test_destination_by_literal_arn_passes if {
@@ -57,21 +74,70 @@ test_destination_by_literal_arn_passes if {
 	status == {"PASS"} with input as stk(r)
 }
 
-test_no_replication_fails_only_when_required if {
+test_no_replication_fails_unless_optional if {
 	inp := f.stack(secure("raw"))
-	status == set() with input as inp
-	status == {"FAIL"} with input as required(inp)
-	inp57 := required(inp)
-	want := "no replication: no Enabled aws_s3_bucket_replication_configuration rule for the bucket"
-	messages == {want} with input as inp57
+	status == {"FAIL"} with input as inp
+	status == {"FAIL"} with input as no_param(inp)
+	status == set() with input as optional(inp)
+	want := concat("", [
+		"no replication: no Enabled aws_s3_bucket_replication_configuration rule for the bucket, ",
+		"and no imgsec:replication-exempt tag saying why it keeps none",
+	])
+	messages == {want} with input as inp
 	disabled := object.union(rule, {"status": "Disabled"})
-	status == {"FAIL"} with input as required(stk(disabled))
+	status == {"FAIL"} with input as stk(disabled)
+}
+
+# ---- the explicit exemption: tag imgsec:replication-exempt = "<reason>" -------------------------
+
+test_exempt_with_reason_warns_with_its_reason_instead_of_failing if {
+	inp := exempt(f.stack(secure("raw")), "aws_s3_bucket.raw", concat("", ["  ", dev_reason, " "]))
+	status == {"WARN"} with input as inp
+	messages == {concat("", ["no replication: exempt (tag imgsec:replication-exempt): ", dev_reason])} with input as inp
+
+	# Reported in every run, whatever require_replication says; a disabled rule is no replication.
+	status == {"WARN"} with input as optional(inp)
+	disabled := exempt(stk(object.union(rule, {"status": "Disabled"})), "aws_s3_bucket.raw", dev_reason)
+	status == {"WARN"} with input as disabled
+
+	# A configuration whose bucket is unknown cannot undo an exemption: the bucket is accepted either way.
+	unresolved := f.res("aws_s3_bucket_replication_configuration", "other", {"bucket": f.unknown, "rule": [rule]})
+	with_unresolved := exempt(f.stack(array.concat(secure("raw"), [unresolved])), "aws_s3_bucket.raw", dev_reason)
+	status == {"WARN"} with input as with_unresolved
+}
+
+test_exempt_in_a_plan_tags_all_warns if {
+	planned := object.union(secure("raw")[0], {"values": {"tags_all": {"imgsec:replication-exempt": dev_reason}}})
+	inp := f.stack(array.concat([planned], array.slice(secure("raw"), 1, 3)))
+	status == {"WARN"} with input as inp
+}
+
+test_exempt_without_reason_fails if {
+	want := concat("", [
+		"no replication, and the tag imgsec:replication-exempt gives no reason: ",
+		"an exemption must say why the bucket keeps no replica",
+	])
+	empty := exempt(f.stack(secure("raw")), "aws_s3_bucket.raw", "")
+	status == {"FAIL"} with input as empty
+	messages == {want} with input as empty
+	blank := exempt(f.stack(secure("raw")), "aws_s3_bucket.raw", "   ")
+	status == {"FAIL"} with input as blank
+	messages == {want} with input as blank
+
+	# Not a string: no reason either.
+	status == {"FAIL"} with input as exempt(f.stack(secure("raw")), "aws_s3_bucket.raw", true)
+}
+
+test_exemption_of_another_bucket_fails if {
+	tags := {"imgsec:replication-exempt": dev_reason}
+	other := f.res("aws_s3_bucket", "processed", {"bucket": "processed", "tags": tags})
+	status == {"FAIL"} with input as f.stack(array.concat(secure("raw"), [other]))
 }
 
 test_log_targets_need_no_replication if {
 	logs := f.res("aws_s3_bucket", "logs", {"bucket": "logs"})
 	logging := f.res("aws_s3_bucket_logging", "raw_logging", {"bucket": "raw", "target_bucket": "logs"})
-	inp := required(f.stack(array.concat(secure("raw"), [logs, logging])))
+	inp := f.stack(array.concat(secure("raw"), [logs, logging]))
 	f.statuses(replication.results, "aws_s3_bucket.logs") == set() with input as inp
 }
 
@@ -128,13 +194,18 @@ inline_stack(r) := f.stack(array.flatten([
 
 test_inline_replication_passes if {
 	status == {"PASS"} with input as inline_stack(inline_rule)
+	status == {"PASS"} with input as optional(inline_stack(inline_rule))
 	f.statuses(replication.results, "aws_s3_bucket.replica") == set() with input as inline_stack(inline_rule)
 }
 
 test_inline_replication_fails if {
 	off := {"source_selection_criteria": {"sse_kms_encrypted_objects": {"enabled": false}}}
 	status == {"FAIL"} with input as inline_stack(object.union(inline_rule, off))
-	status == {"FAIL"} with input as required(inline_stack(object.union(inline_rule, {"status": "Disabled"})))
+	status == {"FAIL"} with input as inline_stack(object.union(inline_rule, {"status": "Disabled"}))
+	status == {"WARN"} with input as exempt(
+		inline_stack(object.union(inline_rule, {"status": "Disabled"})),
+		"aws_s3_bucket.raw", dev_reason,
+	)
 }
 
 # ---- unknown values -------------------------------------------------------------------------------
@@ -142,8 +213,28 @@ test_inline_replication_fails if {
 test_unknown_bucket if {
 	unresolved := f.res("aws_s3_bucket_replication_configuration", "other", {"bucket": f.unknown, "rule": [rule]})
 	inp := f.stack(array.concat(secure("raw"), [unresolved]))
-	status == {"UNKNOWN"} with input as required(inp)
-	status == set() with input as inp
+	status == {"UNKNOWN"} with input as inp
+	status == set() with input as optional(inp)
+}
+
+test_unknown_tags_imgsec_replication_exempt if {
+	inp := exempt(f.stack(secure("raw")), "aws_s3_bucket.raw", f.unknown)
+	status == {"UNKNOWN"} with input as inp
+	want := concat("", [
+		"tags.imgsec:replication-exempt is unknown (not a literal): ",
+		"cannot show whether the bucket is exempt from replication",
+	])
+	messages == {want} with input as inp
+
+	# tags = var.tags: every tag is unknown.
+	unknown_tags := object.union(secure("raw")[0], {"values": {"tags": f.unknown}})
+	status == {"UNKNOWN"} with input as f.stack(array.concat([unknown_tags], array.slice(secure("raw"), 1, 3)))
+
+	# Not required: the exemption changes nothing that blocks, so no result.
+	status == set() with input as optional(inp)
+
+	# A bucket that replicates is judged on its replication, whatever the tag.
+	status == {"PASS"} with input as exempt(stk(rule), "aws_s3_bucket.raw", f.unknown)
 }
 
 test_unknown_rule_status if {

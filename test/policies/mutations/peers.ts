@@ -2,8 +2,8 @@
  * Mutations for the rules that close the gaps the HIPAA packs users compare us with showed
  * (IMGSEC-IAM-005..008, S3-011, CT-006, CW-004, SNS-002; VPC-004..005 are in pipeline.ts): each breaks the synthesized stack the
  * way one rule targets. IMGSEC-IAM-007 and IMGSEC-CW-004 are warnings, so their mutations expect a
- * new WARN; IMGSEC-S3-011 judges a bucket without replication only under
- * params.require_replication.
+ * new WARN; IMGSEC-S3-011 fails a bucket without replication (params.require_replication, true as
+ * shipped) unless its imgsec:replication-exempt tag gives a reason, as imgsec-dev's buckets do.
  */
 import { Mutation, Tf, addResource, editPolicy, findResource, resourcesOf } from "./types";
 
@@ -129,12 +129,29 @@ export const mutations: Mutation[] = [
   {
     rule: "IMGSEC-S3-011",
     stack: "imgsec-prod",
-    what: "the raw bucket's replication rule is disabled while replication is required",
+    what: "the raw bucket's replication rule is disabled (replication is required as shipped)",
     resource: /^aws_s3_bucket\.raw_bucket_/,
-    params: { require_replication: true },
     apply(tf) {
       findResource(tf, "aws_s3_bucket_replication_configuration", "raw_").rule[0].status =
         "Disabled";
+    },
+  },
+  {
+    rule: "IMGSEC-S3-011",
+    what: "the dev raw bucket loses its imgsec:replication-exempt tag: no replica, and no reason",
+    resource: /^aws_s3_bucket\.raw_bucket_/,
+    apply(tf) {
+      const tags = findResource(tf, "aws_s3_bucket", "raw_bucket_").tags;
+      if (!tags["imgsec:replication-exempt"]) throw new Error("dev's raw bucket is not exempt");
+      delete tags["imgsec:replication-exempt"];
+    },
+  },
+  {
+    rule: "IMGSEC-S3-011",
+    what: "the dev raw bucket's imgsec:replication-exempt tag gives no reason",
+    resource: /^aws_s3_bucket\.raw_bucket_/,
+    apply(tf) {
+      findResource(tf, "aws_s3_bucket", "raw_bucket_").tags["imgsec:replication-exempt"] = "";
     },
   },
 
