@@ -27,6 +27,7 @@ import { projectRoot } from "../policies/engine/paths";
 import { CheckResult, summarize } from "../handlers/results/result";
 import { applyWaivers, ScopedInlineWaiver } from "../policies/engine/waivers";
 import { AuditFlags, openTrail } from "./audit-trail";
+import { isCalendarDate } from "../handlers/results/calendar";
 
 /** Terraform variables for the loader: `--var name=value` and `--var-file FILE`, in order given. */
 export interface VariableOptions {
@@ -192,11 +193,4 @@ export async function recordCheck(report: Report, flags: AuditFlags): Promise<st
     await trail.close();
   }
   return trail.note;
-}
-
-/** A real calendar date written YYYY-MM-DD. */
-function isCalendarDate(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { Command, Option } from "commander";
 import { ReportUsageError } from "../compliance/report/errors";
+import { isCalendarDate } from "../handlers/results/calendar";
 import type { ComplianceReport, SpecStatus } from "../compliance/report/model";
 import type { Period } from "../compliance/report/evidence";
 import type { AuditFlags } from "./audit-trail";
@@ -162,11 +163,7 @@ export function reportCommand(setExit: (code: number) => void): Command {
 
 export function parsePeriod(text: string): Period {
   const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(text);
-  const valid = (d: string) => {
-    const t = new Date(`${d}T00:00:00Z`);
-    return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === d;
-  };
-  if (!m || !valid(m[1]) || !valid(m[2]))
+  if (!m || !isCalendarDate(m[1]) || !isCalendarDate(m[2]))
     throw new ReportUsageError(`--period ${text}: write it YYYY-MM-DD..YYYY-MM-DD`);
   if (m[1] > m[2]) throw new ReportUsageError(`--period ${text}: it ends before it begins`);
   return { from: m[1], to: m[2] };

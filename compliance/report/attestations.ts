@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Attestation } from "./model";
 
 import { AttestationsError } from "./errors";
+import { isCalendarDate } from "../../handlers/results/calendar";
 
 export interface AttestationsFile {
   /** The organization as it names itself (optional, shown in the report's title). */
@@ -120,10 +121,4 @@ export function loadAttestations(file: string, today = new Date()): LoadedAttest
 function isControl(c: string): boolean {
   const n = c.charCodeAt(0);
   return (n < 0x20 && c !== "\t" && c !== "\n") || n === 0x7f;
-}
-
-export function isCalendarDate(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }

@@ -1,5 +1,6 @@
 import { CheckResult } from "../../handlers/results/result";
 import { InlineWaiver, UnusableInputError } from "./document";
+import { isCalendarDate } from "../../handlers/results/calendar";
 
 /** A waiver: `resource` may use `*`; `stack` limits it to one stack; valid through `expires` (UTC). */
 export interface Waiver {
@@ -55,15 +56,6 @@ export const waiverPlace = (w: InlineWaiver) => `${w.file}:${w.line}`;
 
 /** "until 2027-03-31" or "no expiry": an inline waiver's expiry may be left out. */
 export const inlineExpiry = (w: InlineWaiver) => (w.until ? `until ${w.until}` : "no expiry");
-
-const isCalendarDate = (s: string) => {
-  const d = new Date(`${s}T00:00:00Z`);
-  return (
-    /^\d{4}-\d{2}-\d{2}$/.test(s) &&
-    !Number.isNaN(d.getTime()) &&
-    d.toISOString().slice(0, 10) === s
-  );
-};
 
 /**
  * Refuses an inline waiver the gate cannot apply safely: one without a reason, or whose expiry is

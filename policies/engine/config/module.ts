@@ -5,6 +5,7 @@
  */
 import { UnusableInputError } from "../document";
 import { Attribute, Block, Body, ConfigFile, Expr, Span } from "./ast";
+import { isCalendarDate } from "../../../handlers/results/calendar";
 
 export interface ResourceDecl {
   mode: "managed" | "data";
@@ -265,12 +266,6 @@ function commentBody(text: string): string {
   if (text.startsWith("//")) return text.slice(2).trim();
   if (text.startsWith("/*")) return text.slice(2, text.endsWith("*/") ? -2 : undefined).trim();
   return text.trim();
-}
-
-function isCalendarDate(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
 /** `imgsec:waive RULE [until=YYYY-MM-DD] reason="..."`, parsed; the waiver's place is checked later. */
