@@ -70,9 +70,7 @@ export async function buildReport(opts: ReportOptions): Promise<ComplianceReport
   if (opts.attestations) {
     const file = loadAttestations(opts.attestations, now);
     organization = file.organization;
-    const required = new Map(
-      catalog.specs.map((s) => [s.citation, s.kind === "required" || s.required]),
-    );
+    const required = new Map(catalog.specs.map((s) => [s.citation, s.required]));
     for (const a of file.attestations) {
       if (!known.has(a.citation)) {
         problems.push(
@@ -102,7 +100,7 @@ export async function buildReport(opts: ReportOptions): Promise<ComplianceReport
     }
     const answered = [...attestations.keys()].length;
     // Standards with specifications are answered through them.
-    const standards = new Set(catalog.specs.map((s) => s.standard));
+    const standards = standardsWithSpecifications(catalog);
     const wanted = catalog.specs.filter(
       (s) => s.needsAttestation && !standards.has(s.citation),
     ).length;
@@ -170,6 +168,10 @@ export async function buildReport(opts: ReportOptions): Promise<ComplianceReport
   };
 }
 
+/** The standards that have implementation specifications of their own (met through them). */
+const standardsWithSpecifications = (catalog: ComplianceCatalog) =>
+  new Set(catalog.specs.map((s) => s.standard));
+
 function version(): string {
   return JSON.parse(readFileSync(join(projectRoot(), "package.json"), "utf8")).version as string;
 }
@@ -184,7 +186,7 @@ function judge(
 ): SpecResult[] {
   const items = gathered.map((g) => g.item);
   const byKind = (k: string) => gathered.filter((g) => g.item.kind === k);
-  const standards = new Set(catalog.specs.map((s) => s.standard));
+  const standards = standardsWithSpecifications(catalog);
   const own = catalog.specs.map((spec) =>
     judgeOne(
       // A standard with specifications needs no answer of its own: they carry its duties.

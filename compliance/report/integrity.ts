@@ -5,7 +5,7 @@
  * recorded in the audit log. `imgsec report verify <dir>` checks the signature, the outputs, and
  * that the evidence still has the digests the report was made from.
  */
-import { createHash, KeyObject, sign, verify } from "node:crypto";
+import { createHash, createPublicKey, KeyObject, sign, verify } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { CheckResult, Severity } from "../../handlers/results/result";
@@ -65,7 +65,7 @@ export function writeReportDir(
       ? {
           signer: {
             alg: "ed25519" as const,
-            fingerprint: publicKeyFingerprint(publicOf(signingKey)),
+            fingerprint: publicKeyFingerprint(createPublicKey(signingKey)),
           },
         }
       : {}),
@@ -80,12 +80,6 @@ export function writeReportDir(
       });
   });
   return { digest: sha256(bytes), signed: signingKey !== undefined };
-}
-
-function publicOf(k: KeyObject): KeyObject {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createPublicKey } = require("node:crypto") as typeof import("node:crypto");
-  return createPublicKey(k);
 }
 
 // --- verify ------------------------------------------------------------------------------------
